@@ -1,0 +1,118 @@
+# trustfolder: make, make check, make demo, make install (PREFIX, DESTDIR).
+#
+# The module's objects are built once into a static archive that the shared
+# module, the command-line tool and every test link. A sanitizer build
+# (ASan + UBSan) of the same sources goes into build/asan.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+PKCS11DIR ?= $(PREFIX)/lib/$(MULTIARCH)/pkcs11
+BUILD    ?= build
+
+PKG_CFLAGS := $(shell pkg-config --cflags p11-kit-1 sqlite3 openssl 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+NSS_CFLAGS := $(shell pkg-config --cflags nss 2>/dev/null)
+NSS_LIBS   := $(shell pkg-config --libs nss 2>/dev/null)
+
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+SAN      ?=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -Imodule $(PKG_CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+MODULE_SRCS := $(sort $(wildcard module/*.c))
+MODULE_OBJS := $(MODULE_SRCS:module/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS   := $(sort $(wildcard tests/unit/test-*.c))
+UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
+
+ARCHIVE := $(BUILD)/libtrustfolder.a
+MODULE  := $(BUILD)/trustfolder-pkcs11.so
+
+.PHONY: all deps check check-unit check-integration check-asan check-valgrind demo install \
+	uninstall format format-check clean fixtures
+
+all: $(MODULE) $(HELPER_BINS)
+
+$(BUILD)/obj/%.o: module/%.c $(wildcard module/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(ARCHIVE): $(MODULE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MODULE): $(ARCHIVE) module/trustfolder.map
+	$(CC) -shared -o $@ -Wl,--whole-archive $(ARCHIVE) -Wl,--no-whole-archive \
+		-Wl,--version-script=module/trustfolder.map -Wl,-z,defs -Wl,-z,now \
+		$(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ARCHIVE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ARCHIVE) $(ALL_LDFLAGS) $(CMOCKA_LIBS) $(PKG_LIBS) -lpthread
+
+# Small C programs the integration tests run (NSS and raw PKCS#11 clients).
+$(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(NSS_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(NSS_LIBS) -ldl -lpthread
+
+deps:
+	@scripts/install-deps
+
+fixtures:
+	scripts/gen-fixtures tests/fixtures
+
+check-unit: $(UNIT_BINS)
+	@tests/run-unit $(UNIT_BINS)
+
+check-integration: all
+	@tests/integration/run $(BUILD)
+
+# The same sources under ASan + UBSan: unit tests, then the integration tests
+# against the sanitized module (the clients run with the runtime preloaded).
+check-asan:
+	$(MAKE) BUILD=build/asan SAN=1 all $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_BINS))
+	@tests/run-unit $(patsubst $(BUILD)/%,build/asan/%,$(UNIT_BINS))
+	@TF_SANITIZED=1 tests/integration/run build/asan
+
+check-valgrind: all
+	@tests/valgrind/run $(BUILD)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit
+	$(MAKE) check-integration
+	$(MAKE) check-asan
+	$(MAKE) check-valgrind
+
+demo: deps
+	$(MAKE) all
+	@scripts/demo $(BUILD)
+
+install: $(MODULE)
+	install -d $(DESTDIR)$(PKCS11DIR)
+	install -m 0644 $(MODULE) $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE))
+	install -d $(DESTDIR)$(PREFIX)/share/trustfolder
+	install -m 0644 nss-config/pkcs11.txt nss-config/policies.json $(DESTDIR)$(PREFIX)/share/trustfolder/
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 scripts/register-nss $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+
+uninstall:
+	rm -f $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE)) $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+	rm -rf $(DESTDIR)$(PREFIX)/share/trustfolder
+
+format:
+	clang-format -i module/*.[ch] include/*.h tests/unit/*.[ch] tests/helpers/*.c
+
+format-check:
+	clang-format --dry-run --Werror module/*.[ch] include/*.h
+
+clean:
+	rm -rf build

@@ -1,0 +1,132 @@
+/*
+ * The trust record's own helpers: allocation, copies, and the few facts
+ * about a record that do not depend on any view.
+ */
+#include "record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+tf_record *
+tf_record_new (void)
+{
+	return calloc (1, sizeof (tf_record));
+}
+
+void
+tf_bytes_clear (tf_bytes *dst)
+{
+	free (dst->data);
+	dst->data = NULL;
+	dst->len = 0;
+}
+
+bool
+tf_bytes_set (tf_bytes *dst, const void *data, size_t len)
+{
+	unsigned char *copy = NULL;
+
+	if (len > 0) {
+		copy = malloc (len);
+		if (copy == NULL)
+			return false;
+		memcpy (copy, data, len);
+	}
+	free (dst->data);
+	dst->data = copy;
+	dst->len = len;
+	return true;
+}
+
+bool
+tf_bytes_equal (const tf_bytes *a, const void *data, size_t len)
+{
+	return a->len == len && (len == 0 || memcmp (a->data, data, len) == 0);
+}
+
+static void
+record_clear (tf_record *rec)
+{
+	tf_bytes_clear (&rec->der);
+	tf_bytes_clear (&rec->issuer);
+	tf_bytes_clear (&rec->serial);
+	tf_bytes_clear (&rec->subject);
+	tf_bytes_clear (&rec->id);
+	tf_bytes_clear (&rec->label);
+	tf_bytes_clear (&rec->email);
+	tf_bytes_clear (&rec->stapled_eku);
+	free (rec->hosts);
+	free (rec->creator);
+	rec->hosts = NULL;
+	rec->creator = NULL;
+}
+
+void
+tf_record_free (tf_record *rec)
+{
+	if (rec == NULL)
+		return;
+	record_clear (rec);
+	free (rec);
+}
+
+static bool
+dup_string (char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return true;
+	*dst = strdup (src);
+	return *dst != NULL;
+}
+
+tf_record *
+tf_record_dup (const tf_record *rec)
+{
+	tf_record *copy;
+
+	copy = tf_record_new ();
+	if (copy == NULL)
+		return NULL;
+	*copy = *rec;
+	/* Forget the borrowed pointers before anything can fail and free them. */
+	memset (&copy->der, 0, sizeof (tf_bytes));
+	memset (&copy->issuer, 0, sizeof (tf_bytes));
+	memset (&copy->serial, 0, sizeof (tf_bytes));
+	memset (&copy->subject, 0, sizeof (tf_bytes));
+	memset (&copy->id, 0, sizeof (tf_bytes));
+	memset (&copy->label, 0, sizeof (tf_bytes));
+	memset (&copy->email, 0, sizeof (tf_bytes));
+	memset (&copy->stapled_eku, 0, sizeof (tf_bytes));
+	copy->hosts = NULL;
+	copy->creator = NULL;
+
+	if (!tf_bytes_set (&copy->der, rec->der.data, rec->der.len) ||
+	    !tf_bytes_set (&copy->issuer, rec->issuer.data, rec->issuer.len) ||
+	    !tf_bytes_set (&copy->serial, rec->serial.data, rec->serial.len) ||
+	    !tf_bytes_set (&copy->subject, rec->subject.data, rec->subject.len) ||
+	    !tf_bytes_set (&copy->id, rec->id.data, rec->id.len) ||
+	    !tf_bytes_set (&copy->label, rec->label.data, rec->label.len) ||
+	    !tf_bytes_set (&copy->email, rec->email.data, rec->email.len) ||
+	    !tf_bytes_set (&copy->stapled_eku, rec->stapled_eku.data, rec->stapled_eku.len) ||
+	    !dup_string (&copy->hosts, rec->hosts) || !dup_string (&copy->creator, rec->creator)) {
+		tf_record_free (copy);
+		return NULL;
+	}
+	return copy;
+}
+
+bool
+tf_record_is_positive (const tf_record *rec)
+{
+	int i;
+
+	if (!rec->has_trust)
+		return false;
+	for (i = 0; i < TF_PURPOSE_COUNT; i++) {
+		if (rec->trust[i] == TF_LEVEL_ANCHOR || rec->trust[i] == TF_LEVEL_PEER ||
+		    rec->trust[i] == TF_LEVEL_CA)
+			return true;
+	}
+	return false;
+}

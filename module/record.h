@@ -1,0 +1,89 @@
+/*
+ * The trust record: one per certificate per token (DESIGN.md, "One decision,
+ * many views"). Every object a client sees (certificate, NSS trust, ...) is a
+ * view computed from a record; nothing else holds trust state.
+ */
+#ifndef TF_RECORD_H
+#define TF_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A trust level, per purpose. The numbers are stored on disk: never renumber. */
+typedef enum {
+	TF_LEVEL_UNKNOWN = 0,	  /* no opinion recorded */
+	TF_LEVEL_ANCHOR = 1,	  /* trusted delegator: trusted to issue */
+	TF_LEVEL_PEER = 2,	  /* trusted leaf, on its own */
+	TF_LEVEL_CA = 3,	  /* valid delegator: may issue, not an anchor */
+	TF_LEVEL_MUST_VERIFY = 4, /* verify as usual */
+	TF_LEVEL_DISTRUSTED = 5,  /* do not accept */
+} tf_level;
+
+#define TF_LEVEL_MAX TF_LEVEL_DISTRUSTED
+
+enum {
+	TF_PURPOSE_SERVER = 0,
+	TF_PURPOSE_CLIENT = 1,
+	TF_PURPOSE_CODE = 2,
+	TF_PURPOSE_EMAIL = 3,
+	TF_PURPOSE_COUNT = 4,
+};
+
+/* An owned byte string; data is NULL exactly when len is 0. */
+typedef struct {
+	unsigned char *data;
+	size_t len;
+} tf_bytes;
+
+typedef struct tf_record {
+	int64_t store_id;	/* row in the store; 0 when not stored */
+	uint64_t uid;		/* process-unique, never reused; 0 until indexed */
+	unsigned long owner;	/* owning session for CKA_TOKEN=FALSE; 0 for token objects */
+
+	tf_bytes der;		/* the certificate; empty when the token holds only trust */
+	tf_bytes issuer;	/* DER Name */
+	tf_bytes serial;	/* DER INTEGER, tag and length included */
+	tf_bytes subject;	/* DER Name; empty when der is */
+	tf_bytes id;		/* CKA_ID */
+	tf_bytes label;		/* CKA_LABEL, no NUL */
+	tf_bytes email;		/* CKA_NSS_EMAIL as given */
+
+	bool has_hash;		/* sha1 and md5 are known (from der or from a trust write) */
+	unsigned char sha1[20];
+	unsigned char md5[16];
+
+	bool has_trust;		/* a trust decision exists (the trust views are present) */
+	uint8_t trust[TF_PURPOSE_COUNT]; /* tf_level per purpose */
+	bool step_up;		/* CKA_TRUST_STEP_UP_APPROVED */
+
+	unsigned long category; /* CKA_CERTIFICATE_CATEGORY as set; 0 = derive */
+	tf_bytes stapled_eku;	/* DER ExtKeyUsageSyntax stapled by a client; empty = none */
+	char *hosts;		/* pinned host names, comma-separated; NULL = none */
+	int64_t expires;	/* unix time the decision ends; 0 = never */
+	int64_t created;	/* unix time the record was first written */
+	char *creator;		/* program that made the decision; may be NULL */
+} tf_record;
+
+/* A new, zeroed record. NULL when out of memory. */
+tf_record *tf_record_new (void);
+
+/* Frees rec and everything it owns. Accepts NULL. */
+void tf_record_free (tf_record *rec);
+
+/* A deep copy of rec (uid, owner and store_id included). NULL when out of memory. */
+tf_record *tf_record_dup (const tf_record *rec);
+
+/* Replaces *dst with a copy of len bytes at data (len 0 empties it). false when out of memory. */
+bool tf_bytes_set (tf_bytes *dst, const void *data, size_t len);
+
+/* Frees the bytes and empties dst. */
+void tf_bytes_clear (tf_bytes *dst);
+
+/* true when a and b hold the same bytes. */
+bool tf_bytes_equal (const tf_bytes *a, const void *data, size_t len);
+
+/* true when any purpose is anchor, peer or CA (positive trust, which needs a hash). */
+bool tf_record_is_positive (const tf_record *rec);
+
+#endif /* TF_RECORD_H */
