@@ -1,0 +1,1075 @@
+/*
+ * The PKCS#11 entry points (PKCS#11 2.40, chapter 5) and the function list.
+ *
+ * Each C_* function is thin: take the module lock, check arguments, find the
+ * session, call down, and return a code the specification allows for it.
+ * Only C_GetFunctionList leaves the library (trustfolder.map).
+ */
+#include "attrs.h"
+#include "config.h"
+#include "log.h"
+#include "object.h"
+#include "session.h"
+#include "token.h"
+#include "trustfolder.h"
+
+#include <p11-kit/pkcs11.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TF_VERSION_MAJOR 0
+#define TF_VERSION_MINOR 1
+
+static struct {
+	bool initialized;
+	tf_config cfg;
+	tf_token tokens[2];
+
+	/* Locking: the application's callbacks, or a pthread mutex. */
+	CK_C_INITIALIZE_ARGS args;
+	bool use_callbacks;
+	void *app_mutex;
+} module;
+
+static pthread_mutex_t os_mutex = PTHREAD_MUTEX_INITIALIZER;
+static volatile bool forked;
+static bool atfork_registered;
+
+static void
+on_fork_child (void)
+{
+	/* NSS probes with C_GetSlotList after fork and re-initializes on this answer. */
+	forked = true;
+	pthread_mutex_init (&os_mutex, NULL);
+}
+
+static void
+lock (void)
+{
+	if (module.use_callbacks)
+		module.args.LockMutex (module.app_mutex);
+	else
+		pthread_mutex_lock (&os_mutex);
+}
+
+static void
+unlock (void)
+{
+	if (module.use_callbacks)
+		module.args.UnlockMutex (module.app_mutex);
+	else
+		pthread_mutex_unlock (&os_mutex);
+}
+
+/* Takes the lock when the module is initialized; the caller then unlocks. */
+static CK_RV
+enter (void)
+{
+	if (forked || !module.initialized)
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	lock ();
+	if (!module.initialized) {
+		unlock ();
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	return CKR_OK;
+}
+
+static tf_token *
+token_for_slot (CK_SLOT_ID slot)
+{
+	if (slot == TF_SLOT_PERSISTENT)
+		return &module.tokens[0];
+	if (slot == TF_SLOT_SESSION)
+		return &module.tokens[1];
+	return NULL;
+}
+
+/* The session and its token, or CKR_SESSION_HANDLE_INVALID. */
+static CK_RV
+get_session (CK_SESSION_HANDLE handle, tf_session **session, tf_token **tok)
+{
+	*session = tf_session_lookup (handle);
+	if (*session == NULL)
+		return CKR_SESSION_HANDLE_INVALID;
+	*tok = token_for_slot ((*session)->slot);
+	return CKR_OK;
+}
+
+/* Which token holds an object: the handle names the record, each token its own. */
+static tf_token *
+token_for_object (CK_OBJECT_HANDLE handle)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (tf_object_exists (&module.tokens[i], handle))
+			return &module.tokens[i];
+	}
+	return NULL;
+}
+
+/* ---- general purpose (5.4) ------------------------------------------------ */
+
+static CK_RV
+init_locking (CK_C_INITIALIZE_ARGS *args)
+{
+	bool all, none;
+
+	memset (&module.args, 0, sizeof (module.args));
+	module.use_callbacks = false;
+	if (args == NULL)
+		return CKR_OK;
+	all = args->CreateMutex && args->DestroyMutex && args->LockMutex && args->UnlockMutex;
+	none = !args->CreateMutex && !args->DestroyMutex && !args->LockMutex &&
+	       !args->UnlockMutex;
+	if (!all && !none)
+		return CKR_ARGUMENTS_BAD;
+	/* With CKF_OS_LOCKING_OK we may use the OS's locks; we prefer them. */
+	if (all && !(args->flags & CKF_OS_LOCKING_OK)) {
+		if (args->CreateMutex (&module.app_mutex) != CKR_OK)
+			return CKR_CANT_LOCK;
+		module.args = *args;
+		module.use_callbacks = true;
+	}
+	return CKR_OK;
+}
+
+/*
+ * C_Initialize (5.4): NULL, mutex callbacks, CKF_OS_LOCKING_OK and NSS's
+ * CKF_LIBRARY_CANT_CREATE_OS_THREADS (no thread is ever created) are all
+ * accepted; pReserved carries the parameter string (modutil -string,
+ * p11-kit x-init-reserved), which the specification reserves but NSS uses.
+ */
+static CK_RV
+tf_C_Initialize (CK_VOID_PTR init_args)
+{
+	CK_C_INITIALIZE_ARGS *args = init_args;
+	const char *params = NULL;
+	CK_RV rv;
+
+	if (!atfork_registered) {
+		pthread_atfork (NULL, NULL, on_fork_child);
+		atfork_registered = true;
+	}
+	if (forked) {
+		/* A child: forget the parent's state without touching its store connection. */
+		tf_token_abandon (&module.tokens[0]);
+		tf_token_abandon (&module.tokens[1]);
+		memset (&module.cfg, 0, sizeof (module.cfg));
+		tf_session_reset ();
+		module.initialized = false;
+		forked = false;
+	}
+	if (module.initialized)
+		return CKR_CRYPTOKI_ALREADY_INITIALIZED;
+
+	rv = init_locking (args);
+	if (rv != CKR_OK)
+		return rv;
+	if (args != NULL)
+		params = args->pReserved;
+
+	pthread_mutex_lock (&os_mutex);
+	rv = tf_config_load (params, &module.cfg);
+	if (rv != CKR_OK)
+		goto out;
+	if (module.cfg.debug)
+		tf_log_set_debug (true);
+	tf_debug ("initializing: store %s, session %s", module.cfg.store_path,
+		  module.cfg.session_path ? module.cfg.session_path : "in memory");
+
+	rv = tf_token_init (&module.tokens[0], TF_SLOT_PERSISTENT, TF_TOKEN_LABEL_PERSISTENT,
+			    module.cfg.store_path, module.cfg.read_only);
+	if (rv == CKR_OK)
+		rv = tf_token_init (&module.tokens[1], TF_SLOT_SESSION, TF_TOKEN_LABEL_SESSION,
+				    module.cfg.session_path, false);
+	if (rv != CKR_OK) {
+		tf_token_fini (&module.tokens[0]);
+		tf_token_fini (&module.tokens[1]);
+		tf_config_clear (&module.cfg);
+		goto out;
+	}
+	module.initialized = true;
+out:
+	pthread_mutex_unlock (&os_mutex);
+	if (rv != CKR_OK && module.use_callbacks) {
+		module.args.DestroyMutex (module.app_mutex);
+		module.use_callbacks = false;
+	}
+	if (rv == CKR_ARGUMENTS_BAD || rv == CKR_HOST_MEMORY || rv == CKR_CANT_LOCK)
+		return rv;
+	return rv == CKR_OK ? CKR_OK : CKR_GENERAL_ERROR;
+}
+
+/* C_Finalize (5.4): everything goes, session-token decisions included. */
+static CK_RV
+tf_C_Finalize (CK_VOID_PTR reserved)
+{
+	bool callbacks;
+	CK_RV rv;
+
+	if (reserved != NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	tf_session_reset ();
+	tf_token_fini (&module.tokens[0]);
+	tf_token_fini (&module.tokens[1]);
+	tf_config_clear (&module.cfg);
+	module.initialized = false;
+	callbacks = module.use_callbacks;
+	unlock ();
+	if (callbacks) {
+		module.args.DestroyMutex (module.app_mutex);
+		module.use_callbacks = false;
+	}
+	return CKR_OK;
+}
+
+static void
+pad (CK_UTF8CHAR *field, size_t len, const char *s)
+{
+	size_t n = strlen (s);
+
+	memset (field, ' ', len);
+	memcpy (field, s, n < len ? n : len);
+}
+
+/* C_GetInfo (5.4). The description is unique: GnuTLS drops a module whose CK_INFO repeats. */
+static CK_RV
+tf_C_GetInfo (CK_INFO_PTR info)
+{
+	CK_RV rv;
+
+	if (info == NULL)
+		return forked || !module.initialized ? CKR_CRYPTOKI_NOT_INITIALIZED
+						     : CKR_ARGUMENTS_BAD;
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	memset (info, 0, sizeof (*info));
+	info->cryptokiVersion.major = 2;
+	info->cryptokiVersion.minor = 40;
+	pad (info->manufacturerID, sizeof (info->manufacturerID), TF_MANUFACTURER);
+	pad (info->libraryDescription, sizeof (info->libraryDescription), TF_LIBRARY_DESCRIPTION);
+	info->libraryVersion.major = TF_VERSION_MAJOR;
+	info->libraryVersion.minor = TF_VERSION_MINOR;
+	unlock ();
+	return CKR_OK;
+}
+
+static CK_FUNCTION_LIST function_list;
+
+/* C_GetFunctionList (5.4): the only symbol the library exports. */
+CK_RV
+C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
+{
+	if (list == NULL)
+		return CKR_ARGUMENTS_BAD;
+	*list = &function_list;
+	return CKR_OK;
+}
+
+/* ---- slots and tokens (5.5) ----------------------------------------------- */
+
+/* C_GetSlotList: two slots; the persistent one has no token when its store failed. */
+static CK_RV
+tf_C_GetSlotList (CK_BBOOL token_present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+	CK_SLOT_ID slots[2];
+	CK_ULONG n = 0, i;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	if (count == NULL) {
+		rv = CKR_ARGUMENTS_BAD;
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if (!token_present || tf_token_present (&module.tokens[i]))
+			slots[n++] = module.tokens[i].slot;
+	}
+	if (list != NULL) {
+		if (*count < n) {
+			*count = n;
+			rv = CKR_BUFFER_TOO_SMALL;
+			goto out;
+		}
+		memcpy (list, slots, n * sizeof (CK_SLOT_ID));
+	}
+	*count = n;
+out:
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_GetSlotInfo (CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
+{
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	tok = token_for_slot (slot);
+	if (tok == NULL)
+		rv = CKR_SLOT_ID_INVALID;
+	else if (info == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		tf_token_slot_info (tok, info);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
+{
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	tok = token_for_slot (slot);
+	if (tok == NULL)
+		rv = CKR_SLOT_ID_INVALID;
+	else if (info == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else if (!tf_token_present (tok))
+		rv = CKR_TOKEN_NOT_PRESENT;
+	else {
+		tf_token_info (tok, info);
+		info->ulSessionCount = tf_session_count (slot, false);
+		info->ulRwSessionCount = tf_session_count (slot, true);
+	}
+	unlock ();
+	return rv;
+}
+
+/* No slot events: CKR_FUNCTION_NOT_SUPPORTED is fine for NSS. */
+static CK_RV
+tf_C_WaitForSlotEvent (CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved)
+{
+	if (forked || !module.initialized)
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+/* C_GetMechanismList: none. pkcs11-tool -M passes a buffer even for 0. */
+static CK_RV
+tf_C_GetMechanismList (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR count)
+{
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	if (token_for_slot (slot) == NULL)
+		rv = CKR_SLOT_ID_INVALID;
+	else if (count == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		*count = 0;
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_GetMechanismInfo (CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR info)
+{
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	if (token_for_slot (slot) == NULL)
+		rv = CKR_SLOT_ID_INVALID;
+	else if (info == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = CKR_MECHANISM_INVALID;
+	unlock ();
+	return rv;
+}
+
+/* ---- sessions (5.6) ------------------------------------------------------- */
+
+static CK_RV
+tf_C_OpenSession (CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+		  CK_SESSION_HANDLE_PTR handle)
+{
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	tok = token_for_slot (slot);
+	if (tok == NULL)
+		rv = CKR_SLOT_ID_INVALID;
+	else if (handle == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	else if (!(flags & CKF_SERIAL_SESSION))
+		rv = CKR_SESSION_PARALLEL_NOT_SUPPORTED;
+	else if (!tf_token_present (tok))
+		rv = CKR_TOKEN_NOT_PRESENT;
+	else if ((flags & CKF_RW_SESSION) && tok->write_protected)
+		rv = CKR_TOKEN_WRITE_PROTECTED;
+	else
+		rv = tf_session_open (slot, flags, handle);
+	unlock ();
+	return rv;
+}
+
+static void
+close_session (tf_session *session)
+{
+	tf_token *tok = token_for_slot (session->slot);
+
+	tf_token_drop_session_objects (tok, session->handle);
+	tf_session_close (session);
+	if (tf_session_count (tok->slot, false) == 0)
+		tok->logged_in = false;
+}
+
+static CK_RV
+tf_C_CloseSession (CK_SESSION_HANDLE handle)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK)
+		close_session (session);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_CloseAllSessions (CK_SLOT_ID slot)
+{
+	tf_session *session;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	if (token_for_slot (slot) == NULL)
+		rv = CKR_SLOT_ID_INVALID;
+	else
+		while ((session = tf_session_first (slot)) != NULL)
+			close_session (session);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_GetSessionInfo (CK_SESSION_HANDLE handle, CK_SESSION_INFO_PTR info)
+{
+	tf_session *session;
+	tf_token *tok;
+	bool rw;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && info == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK) {
+		rw = (session->flags & CKF_RW_SESSION) != 0;
+		info->slotID = session->slot;
+		info->flags = session->flags;
+		info->ulDeviceError = 0;
+		if (tok->logged_in)
+			info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+		else
+			info->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+	}
+	unlock ();
+	return rv;
+}
+
+/* No login is ever needed; one is accepted so that clients that insist can go on. */
+static CK_RV
+tf_C_Login (CK_SESSION_HANDLE handle, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && user != CKU_USER && user != CKU_SO && user != CKU_CONTEXT_SPECIFIC)
+		rv = CKR_USER_TYPE_INVALID;
+	else if (rv == CKR_OK && tok->logged_in)
+		rv = CKR_USER_ALREADY_LOGGED_IN;
+	else if (rv == CKR_OK)
+		tok->logged_in = true;
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_Logout (CK_SESSION_HANDLE handle)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && !tok->logged_in)
+		rv = CKR_USER_NOT_LOGGED_IN;
+	else if (rv == CKR_OK)
+		tok->logged_in = false;
+	unlock ();
+	return rv;
+}
+
+/* ---- objects (5.7) -------------------------------------------------------- */
+
+/*
+ * Whether this session may write an object of the given scope: token
+ * objects need a R/W session on a writable token.
+ */
+static CK_RV
+check_write (tf_session *session, tf_token *tok, bool token_object)
+{
+	if (!token_object)
+		return CKR_OK;
+	if (tok->write_protected)
+		return CKR_TOKEN_WRITE_PROTECTED;
+	if (!(session->flags & CKF_RW_SESSION))
+		return CKR_SESSION_READ_ONLY;
+	return CKR_OK;
+}
+
+/*
+ * C_CreateObject (5.7). Certificates and NSS trust objects; a create whose
+ * issuer + serial matches an existing record updates it (certutil -M
+ * re-creates the trust object). CKA_TOKEN defaults to FALSE, as the
+ * specification says: such objects live until their session closes.
+ */
+static CK_RV
+tf_C_CreateObject (CK_SESSION_HANDLE handle, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count,
+		   CK_OBJECT_HANDLE_PTR object)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_BBOOL token = CK_FALSE;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && object == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK)
+		rv = tf_attrs_check (tmpl, count, true);
+	if (rv == CKR_OK)
+		rv = tf_attrs_get_bool (tmpl, count, CKA_TOKEN, &token, NULL);
+	if (rv == CKR_OK)
+		rv = check_write (session, tok, token);
+	if (rv == CKR_OK)
+		rv = tf_object_create (tok, token ? 0 : session->handle, tmpl, count, object);
+	unlock ();
+	return rv;
+}
+
+/*
+ * C_CopyObject (5.7): a new object from an existing one's attributes and the
+ * template's; within one scope, the copy of a certificate is the same record.
+ */
+static CK_RV
+tf_C_CopyObject (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object, CK_ATTRIBUTE_PTR tmpl,
+		 CK_ULONG count, CK_OBJECT_HANDLE_PTR new_object)
+{
+	static const CK_ATTRIBUTE_TYPE cert_copy[] = { CKA_CLASS, CKA_CERTIFICATE_TYPE, CKA_VALUE,
+						       CKA_LABEL, CKA_ID, CKA_TOKEN };
+	static const CK_ATTRIBUTE_TYPE trust_copy[] = {
+		CKA_CLASS,
+		CKA_TOKEN,
+		CKA_ISSUER,
+		CKA_SERIAL_NUMBER,
+		TF_CKA_CERT_SHA1_HASH,
+		TF_CKA_CERT_MD5_HASH,
+		TF_CKA_NSS_TRUST_SERVER_AUTH,
+		TF_CKA_NSS_TRUST_CLIENT_AUTH,
+		TF_CKA_NSS_TRUST_CODE_SIGNING,
+		TF_CKA_NSS_TRUST_EMAIL,
+		TF_CKA_NSS_TRUST_STEP_UP,
+	};
+	CK_ATTRIBUTE merged[TF_ATTRS_MAX_COUNT > 64 ? 64 : TF_ATTRS_MAX_COUNT];
+	const CK_ATTRIBUTE_TYPE *types;
+	CK_ULONG ntypes, n = 0, i;
+	tf_session *session;
+	tf_token *tok, *src;
+	CK_BBOOL token = CK_FALSE;
+	bool found;
+	CK_RV rv;
+
+	memset (merged, 0, sizeof (merged));
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && new_object == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK)
+		rv = tf_attrs_check (tmpl, count, true);
+	if (rv == CKR_OK && count > 32)
+		rv = CKR_TEMPLATE_INCONSISTENT;
+	src = rv == CKR_OK ? token_for_object (object) : NULL;
+	if (rv == CKR_OK && src != tok)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	if (rv != CKR_OK)
+		goto out;
+	if (TF_HANDLE_VIEW (object) == TF_VIEW_CERT) {
+		types = cert_copy;
+		ntypes = sizeof (cert_copy) / sizeof (cert_copy[0]);
+	} else if (TF_HANDLE_VIEW (object) == TF_VIEW_NSS_TRUST) {
+		types = trust_copy;
+		ntypes = sizeof (trust_copy) / sizeof (trust_copy[0]);
+	} else {
+		rv = CKR_ACTION_PROHIBITED;
+		goto out;
+	}
+	for (i = 0; i < count; i++)
+		merged[n++] = tmpl[i];
+	for (i = 0; i < ntypes; i++) {
+		if (tf_attrs_find (tmpl, count, types[i]) != NULL)
+			continue;
+		merged[n].type = types[i];
+		merged[n].pValue = NULL;
+		if (tf_object_get (tok, object, &merged[n], 1) != CKR_OK)
+			continue;
+		merged[n].pValue = malloc (merged[n].ulValueLen ? merged[n].ulValueLen : 1);
+		if (merged[n].pValue == NULL) {
+			rv = CKR_HOST_MEMORY;
+			goto out;
+		}
+		n++;
+		if (tf_object_get (tok, object, &merged[n - 1], 1) != CKR_OK) {
+			rv = CKR_GENERAL_ERROR;
+			goto out;
+		}
+	}
+	rv = tf_attrs_get_bool (merged, n, CKA_TOKEN, &token, &found);
+	if (rv == CKR_OK)
+		rv = check_write (session, tok, token);
+	if (rv == CKR_OK)
+		rv = tf_object_create (tok, token ? 0 : session->handle, merged, n, new_object);
+out:
+	for (i = count; i < n; i++)
+		free (merged[i].pValue);
+	unlock ();
+	return rv;
+}
+
+/*
+ * C_DestroyObject (5.7). certutil -D destroys the trust object (the decision
+ * resets, the certificate stays), then the certificate (the record goes).
+ */
+static CK_RV
+tf_C_DestroyObject (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && token_for_object (object) != tok)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	if (rv == CKR_OK && TF_HANDLE_VIEW (object) == TF_VIEW_PROFILE)
+		rv = CKR_ACTION_PROHIBITED;
+	if (rv == CKR_OK)
+		rv = check_write (session, tok, tf_object_owner (tok, object) == 0);
+	if (rv == CKR_OK)
+		rv = tf_object_destroy (tok, object);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_GetObjectSize (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object, CK_ULONG_PTR size)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && size == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK && token_for_object (object) != tok)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	if (rv == CKR_OK)
+		rv = tf_object_size (tok, object, size);
+	unlock ();
+	return rv;
+}
+
+/*
+ * C_GetAttributeValue (5.7): every attribute is answered; unknown ones get
+ * CK_UNAVAILABLE_INFORMATION and CKR_ATTRIBUTE_TYPE_INVALID while the others
+ * are still filled (p11-kit asks for ~120 types at once).
+ */
+static CK_RV
+tf_C_GetAttributeValue (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object,
+			CK_ATTRIBUTE_PTR tmpl, CK_ULONG count)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK)
+		rv = tf_attrs_check (tmpl, count, false);
+	if (rv == CKR_OK && token_for_object (object) != tok)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	if (rv == CKR_OK)
+		rv = tf_object_get (tok, object, tmpl, count);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_SetAttributeValue (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object,
+			CK_ATTRIBUTE_PTR tmpl, CK_ULONG count)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK)
+		rv = tf_attrs_check (tmpl, count, true);
+	if (rv == CKR_OK && token_for_object (object) != tok)
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	if (rv == CKR_OK && TF_HANDLE_VIEW (object) == TF_VIEW_PROFILE)
+		rv = CKR_ACTION_PROHIBITED;
+	if (rv == CKR_OK)
+		rv = check_write (session, tok, tf_object_owner (tok, object) == 0);
+	if (rv == CKR_OK)
+		rv = tf_object_set (tok, object, tmpl, count);
+	unlock ();
+	return rv;
+}
+
+/*
+ * C_FindObjectsInit (5.7): answered from the index, after applying what
+ * other processes committed since the last search.
+ */
+static CK_RV
+tf_C_FindObjectsInit (CK_SESSION_HANDLE handle, CK_ATTRIBUTE_PTR tmpl, CK_ULONG count)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && session->finding)
+		rv = CKR_OPERATION_ACTIVE;
+	if (rv == CKR_OK)
+		rv = tf_attrs_check (tmpl, count, true);
+	if (rv == CKR_OK)
+		rv = tf_session_find_init (session, tok, tmpl, count);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_FindObjects (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE_PTR objects, CK_ULONG max,
+		  CK_ULONG_PTR count)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && (count == NULL || (objects == NULL && max > 0)))
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK && !session->finding)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	if (rv == CKR_OK)
+		tf_session_find_next (session, tok, objects, max, count);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_FindObjectsFinal (CK_SESSION_HANDLE handle)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && !session->finding)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	if (rv == CKR_OK)
+		tf_session_find_final (session);
+	unlock ();
+	return rv;
+}
+
+/* ---- what this token does not do ------------------------------------------ */
+
+static CK_RV
+not_supported (void)
+{
+	if (forked || !module.initialized)
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
+/* C_SeedRandom / C_GenerateRandom: no RNG (pkcs11-tool --test expects this code). */
+static CK_RV
+no_rng (CK_SESSION_HANDLE handle)
+{
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = tf_session_lookup (handle) ? CKR_RANDOM_NO_RNG : CKR_SESSION_HANDLE_INVALID;
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_SeedRandom (CK_SESSION_HANDLE h, CK_BYTE_PTR seed, CK_ULONG len)
+{
+	return no_rng (h);
+}
+
+static CK_RV
+tf_C_GenerateRandom (CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG len)
+{
+	return no_rng (h);
+}
+
+static CK_RV
+tf_C_GetFunctionStatus (CK_SESSION_HANDLE h)
+{
+	if (forked || !module.initialized)
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	return CKR_FUNCTION_NOT_PARALLEL;
+}
+
+static CK_RV
+tf_C_CancelFunction (CK_SESSION_HANDLE h)
+{
+	if (forked || !module.initialized)
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	return CKR_FUNCTION_NOT_PARALLEL;
+}
+
+static CK_RV
+tf_C_InitToken (CK_SLOT_ID s, CK_UTF8CHAR_PTR p, CK_ULONG l, CK_UTF8CHAR_PTR label)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_InitPIN (CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR p, CK_ULONG l)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_SetPIN (CK_SESSION_HANDLE h, CK_UTF8CHAR_PTR o, CK_ULONG ol, CK_UTF8CHAR_PTR n, CK_ULONG nl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_GetOperationState (CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG_PTR l)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_SetOperationState (CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG l, CK_OBJECT_HANDLE e,
+			CK_OBJECT_HANDLE a)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_MechInit (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_OneShot (CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG inl, CK_BYTE_PTR out,
+	      CK_ULONG_PTR outl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_Update (CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG inl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_Final (CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_DigestInit (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_DigestKey (CK_SESSION_HANDLE h, CK_OBJECT_HANDLE k)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_Verify (CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR s, CK_ULONG sl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_VerifyFinal (CK_SESSION_HANDLE h, CK_BYTE_PTR s, CK_ULONG sl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_GenerateKey (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG c,
+		  CK_OBJECT_HANDLE_PTR k)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_GenerateKeyPair (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pt, CK_ULONG pc,
+		      CK_ATTRIBUTE_PTR vt, CK_ULONG vc, CK_OBJECT_HANDLE_PTR pk,
+		      CK_OBJECT_HANDLE_PTR vk)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_WrapKey (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE w, CK_OBJECT_HANDLE k,
+	      CK_BYTE_PTR out, CK_ULONG_PTR outl)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_UnwrapKey (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE u, CK_BYTE_PTR w,
+		CK_ULONG wl, CK_ATTRIBUTE_PTR t, CK_ULONG c, CK_OBJECT_HANDLE_PTR k)
+{
+	return not_supported ();
+}
+static CK_RV
+tf_C_DeriveKey (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR t,
+		CK_ULONG c, CK_OBJECT_HANDLE_PTR k)
+{
+	return not_supported ();
+}
+
+static CK_FUNCTION_LIST function_list = {
+	.version = { 2, 40 },
+	.C_Initialize = tf_C_Initialize,
+	.C_Finalize = tf_C_Finalize,
+	.C_GetInfo = tf_C_GetInfo,
+	.C_GetFunctionList = C_GetFunctionList,
+	.C_GetSlotList = tf_C_GetSlotList,
+	.C_GetSlotInfo = tf_C_GetSlotInfo,
+	.C_GetTokenInfo = tf_C_GetTokenInfo,
+	.C_GetMechanismList = tf_C_GetMechanismList,
+	.C_GetMechanismInfo = tf_C_GetMechanismInfo,
+	.C_InitToken = tf_C_InitToken,
+	.C_InitPIN = tf_C_InitPIN,
+	.C_SetPIN = tf_C_SetPIN,
+	.C_OpenSession = tf_C_OpenSession,
+	.C_CloseSession = tf_C_CloseSession,
+	.C_CloseAllSessions = tf_C_CloseAllSessions,
+	.C_GetSessionInfo = tf_C_GetSessionInfo,
+	.C_GetOperationState = tf_C_GetOperationState,
+	.C_SetOperationState = tf_C_SetOperationState,
+	.C_Login = tf_C_Login,
+	.C_Logout = tf_C_Logout,
+	.C_CreateObject = tf_C_CreateObject,
+	.C_CopyObject = tf_C_CopyObject,
+	.C_DestroyObject = tf_C_DestroyObject,
+	.C_GetObjectSize = tf_C_GetObjectSize,
+	.C_GetAttributeValue = tf_C_GetAttributeValue,
+	.C_SetAttributeValue = tf_C_SetAttributeValue,
+	.C_FindObjectsInit = tf_C_FindObjectsInit,
+	.C_FindObjects = tf_C_FindObjects,
+	.C_FindObjectsFinal = tf_C_FindObjectsFinal,
+	.C_EncryptInit = tf_C_MechInit,
+	.C_Encrypt = tf_C_OneShot,
+	.C_EncryptUpdate = tf_C_OneShot,
+	.C_EncryptFinal = tf_C_Final,
+	.C_DecryptInit = tf_C_MechInit,
+	.C_Decrypt = tf_C_OneShot,
+	.C_DecryptUpdate = tf_C_OneShot,
+	.C_DecryptFinal = tf_C_Final,
+	.C_DigestInit = tf_C_DigestInit,
+	.C_Digest = tf_C_OneShot,
+	.C_DigestUpdate = tf_C_Update,
+	.C_DigestKey = tf_C_DigestKey,
+	.C_DigestFinal = tf_C_Final,
+	.C_SignInit = tf_C_MechInit,
+	.C_Sign = tf_C_OneShot,
+	.C_SignUpdate = tf_C_Update,
+	.C_SignFinal = tf_C_Final,
+	.C_SignRecoverInit = tf_C_MechInit,
+	.C_SignRecover = tf_C_OneShot,
+	.C_VerifyInit = tf_C_MechInit,
+	.C_Verify = tf_C_Verify,
+	.C_VerifyUpdate = tf_C_Update,
+	.C_VerifyFinal = tf_C_VerifyFinal,
+	.C_VerifyRecoverInit = tf_C_MechInit,
+	.C_VerifyRecover = tf_C_OneShot,
+	.C_DigestEncryptUpdate = tf_C_OneShot,
+	.C_DecryptDigestUpdate = tf_C_OneShot,
+	.C_SignEncryptUpdate = tf_C_OneShot,
+	.C_DecryptVerifyUpdate = tf_C_OneShot,
+	.C_GenerateKey = tf_C_GenerateKey,
+	.C_GenerateKeyPair = tf_C_GenerateKeyPair,
+	.C_WrapKey = tf_C_WrapKey,
+	.C_UnwrapKey = tf_C_UnwrapKey,
+	.C_DeriveKey = tf_C_DeriveKey,
+	.C_SeedRandom = tf_C_SeedRandom,
+	.C_GenerateRandom = tf_C_GenerateRandom,
+	.C_GetFunctionStatus = tf_C_GetFunctionStatus,
+	.C_CancelFunction = tf_C_CancelFunction,
+	.C_WaitForSlotEvent = tf_C_WaitForSlotEvent,
+};

@@ -1,0 +1,68 @@
+/*
+ * Objects: the views a client sees of a token's trust records, their
+ * attributes, and the writes that go through them (create, set, destroy).
+ * Every view is computed from the record; nothing here is stored twice.
+ *
+ * An object handle is (record uid << 8) | view, so a handle is never 0, never
+ * reused within the process, and names its record and view directly.
+ */
+#ifndef TF_OBJECT_H
+#define TF_OBJECT_H
+
+#include "token.h"
+
+#include <p11-kit/pkcs11.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+	TF_VIEW_NONE = 0,
+	TF_VIEW_CERT = 1,      /* CKO_CERTIFICATE, CKC_X_509 */
+	TF_VIEW_NSS_TRUST = 2, /* CKO_NSS_TRUST */
+	TF_VIEW_PROFILE = 3,   /* CKO_PROFILE (one per token, no record) */
+} tf_view;
+
+#define TF_HANDLE(uid, view) ((CK_OBJECT_HANDLE) (((uint64_t)(uid) << 8) | (uint64_t)(view)))
+#define TF_HANDLE_UID(h)     ((uint64_t)(h) >> 8)
+#define TF_HANDLE_VIEW(h)    ((tf_view) ((h) & 0xff))
+
+/* true when the object exists in this token. */
+bool tf_object_exists (tf_token *tok, CK_OBJECT_HANDLE handle);
+
+/*
+ * C_CreateObject on tok: owner is 0 for the caller's token objects or the
+ * session handle for CKA_TOKEN=FALSE ones (the caller reads CKA_TOKEN and
+ * checks the session's rights first). A write through a view updates the
+ * record it belongs to (certutil -M re-creates the trust object). On success
+ * *handle names the view created or updated.
+ */
+CK_RV tf_object_create (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tmpl,
+			CK_ULONG count, CK_OBJECT_HANDLE *handle);
+
+/* C_GetAttributeValue with the exact per-attribute rules (attrs.h). */
+CK_RV tf_object_get (tf_token *tok, CK_OBJECT_HANDLE handle, CK_ATTRIBUTE *tmpl, CK_ULONG count);
+
+/* C_SetAttributeValue: all or nothing. */
+CK_RV tf_object_set (tf_token *tok, CK_OBJECT_HANDLE handle, const CK_ATTRIBUTE *tmpl,
+		     CK_ULONG count);
+
+/* C_DestroyObject: a trust view resets the decision; the certificate takes the record. */
+CK_RV tf_object_destroy (tf_token *tok, CK_OBJECT_HANDLE handle);
+
+/* C_GetObjectSize: an estimate of the bytes the object occupies. */
+CK_RV tf_object_size (tf_token *tok, CK_OBJECT_HANDLE handle, CK_ULONG *size);
+
+/* The owning session of an object (0 for a token object), for access checks. */
+CK_SESSION_HANDLE tf_object_owner (tf_token *tok, CK_OBJECT_HANDLE handle);
+
+/*
+ * Every object of tok matching the template, from the index. The caller
+ * frees *handles. CKR_HOST_MEMORY when out of memory.
+ */
+CK_RV tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
+		      CK_OBJECT_HANDLE **handles, CK_ULONG *n);
+
+/* The level of one purpose as every view shows it (an ended decision is unknown). */
+uint8_t tf_object_level (const tf_record *rec, int purpose);
+
+#endif /* TF_OBJECT_H */

@@ -1,0 +1,350 @@
+/*
+ * Slots and tokens. See token.h.
+ */
+#include "token.h"
+
+#include "log.h"
+#include "trustfolder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct tf_pending {
+	tf_record *rec;	   /* to index; NULL for a removal */
+	uint64_t replaces; /* uid taken out first (0: none) */
+	tf_pending *next;
+};
+
+static void
+pending_free (tf_pending *p)
+{
+	tf_pending *next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		tf_record_free (p->rec);
+		free (p);
+	}
+}
+
+CK_RV
+tf_token_init (tf_token *tok, CK_SLOT_ID slot, const char *label, const char *path,
+	       bool read_only)
+{
+	memset (tok, 0, sizeof (*tok));
+	tok->slot = slot;
+	tok->label = label;
+	tok->path = path;
+	tok->profile_uid = tf_index_next_uid ();
+	tok->index = tf_index_new ();
+	if (tok->index == NULL)
+		return CKR_HOST_MEMORY;
+	if (path == NULL)
+		return CKR_OK;
+
+	tok->store_rv = tf_store_open (path, read_only, &tok->store);
+	if (tok->store_rv != CKR_OK) {
+		tf_error ("token \"%s\" is not available: its store %s could not be opened "
+			  "(see above)",
+			  label, path);
+		tok->store = NULL;
+		return CKR_OK;
+	}
+	tok->write_protected = tf_store_read_only (tok->store);
+	return CKR_OK;
+}
+
+void
+tf_token_fini (tf_token *tok)
+{
+	if (tok->in_txn)
+		tf_token_abort (tok);
+	tf_store_close (tok->store);
+	tf_index_free (tok->index);
+	memset (tok, 0, sizeof (*tok));
+}
+
+void
+tf_token_abandon (tf_token *tok)
+{
+	/* The parent's SQLite connection must not be touched in a child: leave it. */
+	memset (tok, 0, sizeof (*tok));
+}
+
+bool
+tf_token_present (const tf_token *tok)
+{
+	return tok->path == NULL || tok->store != NULL;
+}
+
+/* Copies s into a blank-padded field of len bytes, as CK_*_INFO wants. */
+static void
+pad (CK_UTF8CHAR *field, size_t len, const char *s)
+{
+	size_t n = strlen (s);
+
+	memset (field, ' ', len);
+	memcpy (field, s, n < len ? n : len);
+}
+
+void
+tf_token_slot_info (const tf_token *tok, CK_SLOT_INFO *info)
+{
+	memset (info, 0, sizeof (*info));
+	pad (info->slotDescription, sizeof (info->slotDescription), tok->label);
+	pad (info->manufacturerID, sizeof (info->manufacturerID), TF_MANUFACTURER);
+	/* Not removable (NSS and Firefox would poll), not hardware (NSS would cache). */
+	info->flags = tf_token_present (tok) ? CKF_TOKEN_PRESENT : 0;
+	info->hardwareVersion.major = 0;
+	info->hardwareVersion.minor = 1;
+	info->firmwareVersion.major = 0;
+	info->firmwareVersion.minor = 1;
+}
+
+void
+tf_token_info (const tf_token *tok, CK_TOKEN_INFO *info)
+{
+	char serial[17];
+
+	memset (info, 0, sizeof (*info));
+	pad (info->label, sizeof (info->label), tok->label);
+	pad (info->manufacturerID, sizeof (info->manufacturerID), TF_MANUFACTURER);
+	pad (info->model, sizeof (info->model), tok->path != NULL ? "persistent" : "session");
+	snprintf (serial, sizeof (serial), "%lu", (unsigned long)tok->slot);
+	pad (info->serialNumber, sizeof (info->serialNumber), serial);
+	info->flags = CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
+	if (tok->write_protected)
+		info->flags |= CKF_WRITE_PROTECTED;
+	info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
+	info->ulSessionCount = CK_UNAVAILABLE_INFORMATION;
+	info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	info->ulRwSessionCount = CK_UNAVAILABLE_INFORMATION;
+	info->ulMaxPinLen = 0;
+	info->ulMinPinLen = 0;
+	info->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	info->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	info->hardwareVersion.minor = 1;
+	info->firmwareVersion.minor = 1;
+}
+
+/* Puts rec in the index, in place of the record with its store_id if any. */
+static CK_RV
+install (tf_token *tok, tf_record *rec, uint64_t replaces)
+{
+	tf_record *old = NULL;
+
+	if (replaces != 0)
+		old = tf_index_remove (tok->index, replaces);
+	else if (rec->store_id != 0)
+		old = tf_index_lookup_store_id (tok->index, rec->store_id);
+	if (old != NULL && replaces == 0)
+		old = tf_index_remove (tok->index, old->uid);
+	/* The replacement keeps the handle of what it replaces. */
+	if (old != NULL)
+		rec->uid = old->uid;
+	if (!tf_index_take (tok->index, rec)) {
+		/* Put the old one back so the index still matches the store it mirrors. */
+		if (old != NULL && !tf_index_take (tok->index, old))
+			tf_record_free (old);
+		tf_record_free (rec);
+		return CKR_HOST_MEMORY;
+	}
+	tf_record_free (old);
+	return CKR_OK;
+}
+
+static CK_RV
+on_record (void *ctx, tf_record *rec)
+{
+	return install (ctx, rec, 0);
+}
+
+static void
+on_gone (void *ctx, int64_t store_id)
+{
+	tf_token *tok = ctx;
+	tf_record *rec;
+
+	rec = tf_index_lookup_store_id (tok->index, store_id);
+	if (rec != NULL)
+		tf_record_free (tf_index_remove (tok->index, rec->uid));
+}
+
+CK_RV
+tf_token_refresh (tf_token *tok)
+{
+	if (tok->store == NULL)
+		return CKR_OK;
+	return tf_store_refresh (tok->store, false, tok, on_record, on_gone);
+}
+
+CK_RV
+tf_token_begin (tf_token *tok, bool persist)
+{
+	CK_RV rv;
+
+	if (tok->in_txn) {
+		tf_error ("token \"%s\": a write began inside another", tok->label);
+		return CKR_GENERAL_ERROR;
+	}
+	tok->txn_stored = false;
+	if (persist && tok->store != NULL) {
+		if (tok->write_protected)
+			return CKR_TOKEN_WRITE_PROTECTED;
+		rv = tf_store_begin (tok->store);
+		if (rv != CKR_OK)
+			return rv;
+		rv = tf_token_refresh (tok);
+		if (rv != CKR_OK) {
+			tf_store_rollback (tok->store);
+			return rv;
+		}
+		tok->txn_stored = true;
+	}
+	tok->in_txn = true;
+	tok->pending = NULL;
+	return CKR_OK;
+}
+
+static CK_RV
+stage (tf_token *tok, tf_record *rec, uint64_t replaces)
+{
+	tf_pending *p, **tail;
+
+	p = calloc (1, sizeof (tf_pending));
+	if (p == NULL) {
+		tf_record_free (rec);
+		return CKR_HOST_MEMORY;
+	}
+	p->rec = rec;
+	p->replaces = replaces;
+	for (tail = &tok->pending; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = p;
+	return CKR_OK;
+}
+
+CK_RV
+tf_token_put (tf_token *tok, tf_record *rec, uint64_t replaces)
+{
+	CK_RV rv;
+
+	if (tok->txn_stored && rec->owner == 0) {
+		rv = tf_store_put (tok->store, rec);
+		if (rv != CKR_OK) {
+			tf_record_free (rec);
+			return rv;
+		}
+	}
+	return stage (tok, rec, replaces);
+}
+
+CK_RV
+tf_token_remove (tf_token *tok, uint64_t uid)
+{
+	tf_record *rec;
+	CK_RV rv;
+
+	rec = tf_index_lookup (tok->index, uid);
+	if (rec == NULL)
+		return CKR_OBJECT_HANDLE_INVALID;
+	if (tok->txn_stored && rec->owner == 0 && rec->store_id != 0) {
+		rv = tf_store_remove (tok->store, rec->store_id);
+		if (rv != CKR_OK)
+			return rv;
+	}
+	return stage (tok, NULL, uid);
+}
+
+CK_RV
+tf_token_commit (tf_token *tok)
+{
+	tf_pending *p;
+	CK_RV rv = CKR_OK, rv2;
+
+	if (tok->txn_stored) {
+		rv = tf_store_commit (tok->store);
+		if (rv != CKR_OK) {
+			tf_token_abort (tok);
+			return rv;
+		}
+	}
+	for (p = tok->pending; p != NULL; p = p->next) {
+		if (p->rec == NULL) {
+			tf_record_free (tf_index_remove (tok->index, p->replaces));
+			continue;
+		}
+		rv2 = install (tok, p->rec, p->replaces);
+		p->rec = NULL;
+		if (rv2 != CKR_OK) {
+			tf_error ("token \"%s\": out of memory applying a committed change; "
+				  "it shows at the next refresh",
+				  tok->label);
+			rv = rv2;
+		}
+	}
+	pending_free (tok->pending);
+	tok->pending = NULL;
+	tok->in_txn = false;
+	tok->txn_stored = false;
+	return rv;
+}
+
+void
+tf_token_abort (tf_token *tok)
+{
+	if (tok->txn_stored)
+		tf_store_rollback (tok->store);
+	pending_free (tok->pending);
+	tok->pending = NULL;
+	tok->in_txn = false;
+	tok->txn_stored = false;
+}
+
+typedef struct {
+	CK_SESSION_HANDLE owner;
+	uint64_t *uids;
+	size_t n, cap;
+	bool oom;
+} owned;
+
+static bool
+collect_owned (void *ctx, tf_record *rec)
+{
+	owned *o = ctx;
+	uint64_t *grown;
+
+	if (rec->owner != o->owner)
+		return true;
+	if (o->n == o->cap) {
+		o->cap = o->cap ? o->cap * 2 : 16;
+		grown = realloc (o->uids, o->cap * sizeof (uint64_t));
+		if (grown == NULL) {
+			o->oom = true;
+			return false;
+		}
+		o->uids = grown;
+	}
+	o->uids[o->n++] = rec->uid;
+	return true;
+}
+
+void
+tf_token_drop_session_objects (tf_token *tok, CK_SESSION_HANDLE owner)
+{
+	owned o = { .owner = owner };
+	size_t i;
+
+	if (tok->index == NULL)
+		return;
+	do {
+		o.n = 0;
+		o.oom = false;
+		tf_index_each (tok->index, collect_owned, &o);
+		for (i = 0; i < o.n; i++)
+			tf_record_free (tf_index_remove (tok->index, o.uids[i]));
+	} while (o.oom && o.n > 0);
+	free (o.uids);
+}

@@ -1,0 +1,75 @@
+/*
+ * Slots and tokens: their info and flags, their records (through the index),
+ * the store behind a persistent token, and write transactions that keep the
+ * store and the index in step.
+ */
+#ifndef TF_TOKEN_H
+#define TF_TOKEN_H
+
+#include "index.h"
+#include "record.h"
+#include "store.h"
+
+#include <p11-kit/pkcs11.h>
+#include <stdbool.h>
+
+typedef struct tf_pending tf_pending;
+
+typedef struct tf_token {
+	CK_SLOT_ID slot;
+	const char *label;
+	const char *path; /* the store file; NULL for a token kept in memory */
+	tf_store *store;  /* NULL for memory, or when the store could not be opened */
+	CK_RV store_rv;	  /* why the store could not be opened; CKR_OK otherwise */
+	bool write_protected;
+	tf_index *index;
+	uint64_t profile_uid; /* the CKO_PROFILE object of this token */
+	bool logged_in;
+
+	/* The open write transaction, if any. */
+	bool in_txn;
+	bool txn_stored; /* the transaction holds the store's write lock */
+	tf_pending *pending;
+} tf_token;
+
+/*
+ * Sets up a token. path NULL keeps it in memory. A store that cannot be
+ * opened leaves the token "not present" (store_rv says why, logged); that is
+ * not an error of this call, so the other token still works.
+ */
+CK_RV tf_token_init (tf_token *tok, CK_SLOT_ID slot, const char *label, const char *path,
+		     bool read_only);
+
+/* Releases everything the token holds. */
+void tf_token_fini (tf_token *tok);
+
+/* Forgets everything without closing the store (in a forked child). */
+void tf_token_abandon (tf_token *tok);
+
+/* false when the token is not present (its store could not be opened). */
+bool tf_token_present (const tf_token *tok);
+
+void tf_token_slot_info (const tf_token *tok, CK_SLOT_INFO *info);
+void tf_token_info (const tf_token *tok, CK_TOKEN_INFO *info);
+
+/* Applies other processes' committed changes (cheap when there are none). */
+CK_RV tf_token_refresh (tf_token *tok);
+
+/*
+ * A write. begin takes the store's write lock when persist is set (a token
+ * object of a stored token) and refreshes, so what the caller then looks up
+ * is current. put stages a record (taking it; replaces names the uid of the
+ * record it replaces, or 0), remove stages a removal by uid. commit makes it
+ * durable, then applies it to the index; abort drops it. After a failed put
+ * or remove the caller aborts.
+ */
+CK_RV tf_token_begin (tf_token *tok, bool persist);
+CK_RV tf_token_put (tf_token *tok, tf_record *rec, uint64_t replaces);
+CK_RV tf_token_remove (tf_token *tok, uint64_t uid);
+CK_RV tf_token_commit (tf_token *tok);
+void tf_token_abort (tf_token *tok);
+
+/* Removes every session object owned by this session (no store involved). */
+void tf_token_drop_session_objects (tf_token *tok, CK_SESSION_HANDLE owner);
+
+#endif /* TF_TOKEN_H */
