@@ -1,0 +1,1278 @@
+/*
+ * The SQLite backend of the storage interface (store.h), and the only file
+ * that includes sqlite3.h.
+ *
+ * One file in WAL mode, application_id 'TrFD' and a schema version in
+ * user_version from the first release. Every row carries the sequence number
+ * (meta 'seq') of the transaction that wrote it, and every removal leaves a
+ * tombstone with one, so a connection that remembers the highest number it
+ * has seen reads only what changed since. PRAGMA data_version tells, without
+ * reading any table, whether another connection has committed at all.
+ *
+ * The file is untrusted input: anything that is not our store, is damaged, or
+ * was written by a newer release is refused with a log line and never
+ * written to.
+ */
+#include "store.h"
+
+#include "log.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STR_(x) #x
+#define STR(x)  STR_ (x)
+
+/* 0x54724644, 'TrFD', in decimal because PRAGMA takes a plain integer. */
+#define STORE_APPLICATION_ID  1416775236
+#define STORE_SCHEMA_VERSION  1
+#define STORE_BUSY_TIMEOUT_MS 10000
+
+/* Columns of records, in SELECT order; INSERT and UPDATE bind ?N to column N. */
+enum {
+	COL_ID = 0,
+	COL_SEQ,
+	COL_DER,
+	COL_ISSUER,
+	COL_SERIAL,
+	COL_SUBJECT,
+	COL_CKAID,
+	COL_LABEL,
+	COL_EMAIL,
+	COL_SHA1,
+	COL_MD5,
+	COL_HAS_TRUST,
+	COL_TRUST_SERVER, /* then client, code, email: TF_PURPOSE_* order */
+	COL_TRUST_CLIENT,
+	COL_TRUST_CODE,
+	COL_TRUST_EMAIL,
+	COL_STEP_UP,
+	COL_CATEGORY,
+	COL_STAPLED_EKU,
+	COL_HOSTS,
+	COL_EXPIRES,
+	COL_CREATED,
+	COL_CREATOR,
+	COL_COUNT, /* also the ?N of the id in UPDATE */
+};
+
+/* The byte-string columns and where they live in a record. */
+static const struct {
+	int col;
+	size_t offset;
+	bool required; /* NOT NULL: an empty value is stored as an empty blob */
+} byte_columns[] = {
+    {COL_DER, offsetof (tf_record, der), false},
+    {COL_ISSUER, offsetof (tf_record, issuer), true},
+    {COL_SERIAL, offsetof (tf_record, serial), true},
+    {COL_SUBJECT, offsetof (tf_record, subject), false},
+    {COL_CKAID, offsetof (tf_record, id), false},
+    {COL_LABEL, offsetof (tf_record, label), false},
+    {COL_EMAIL, offsetof (tf_record, email), false},
+    {COL_STAPLED_EKU, offsetof (tf_record, stapled_eku), false},
+};
+
+#define N_BYTE_COLUMNS (sizeof (byte_columns) / sizeof (byte_columns[0]))
+
+/* Schema version 1, created in one transaction with the header fields. */
+/* clang-format off */
+static const char schema_sql[] =
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER);"
+	"INSERT INTO meta (key, value) VALUES ('seq', 0);"
+	"CREATE TABLE records ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" seq INTEGER NOT NULL,"
+	" der BLOB,"
+	" issuer BLOB NOT NULL,"
+	" serial BLOB NOT NULL,"
+	" subject BLOB,"
+	" ckaid BLOB,"
+	" label BLOB,"
+	" email BLOB,"
+	" sha1 BLOB,"
+	" md5 BLOB,"
+	" has_trust INTEGER NOT NULL,"
+	" trust_server INTEGER,"
+	" trust_client INTEGER,"
+	" trust_code INTEGER,"
+	" trust_email INTEGER,"
+	" step_up INTEGER,"
+	" category INTEGER,"
+	" stapled_eku BLOB,"
+	" hosts TEXT,"
+	" expires INTEGER,"
+	" created INTEGER,"
+	" creator TEXT);"
+	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer, serial);"
+	"CREATE INDEX records_seq ON records (seq);"
+	"CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
+	"CREATE INDEX tombstones_seq ON tombstones (seq);"
+	"PRAGMA application_id = " STR (STORE_APPLICATION_ID) ";"
+	"PRAGMA user_version = " STR (STORE_SCHEMA_VERSION) ";";
+/* clang-format on */
+
+enum {
+	ST_BEGIN_READ,
+	ST_BEGIN_WRITE,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_DATA_VERSION,
+	ST_SEQ_GET,
+	ST_SEQ_SET,
+	ST_RECORDS_SINCE,
+	ST_GONE_SINCE,
+	ST_INSERT,
+	ST_UPDATE,
+	ST_DELETE,
+	ST_TOMBSTONE,
+	ST_COUNT,
+};
+
+static const char *const statement_sql[ST_COUNT] = {
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+    [ST_SEQ_GET] = "SELECT value FROM meta WHERE key = 'seq'",
+    [ST_SEQ_SET] = "UPDATE meta SET value = ?1 WHERE key = 'seq'",
+    [ST_RECORDS_SINCE] = "SELECT id, seq, der, issuer, serial, subject, ckaid, label, email,"
+                         " sha1, md5, has_trust, trust_server, trust_client, trust_code,"
+                         " trust_email, step_up, category, stapled_eku, hosts, expires,"
+                         " created, creator"
+                         " FROM records WHERE seq > ?1 ORDER BY seq, id",
+    [ST_GONE_SINCE] = "SELECT id FROM tombstones WHERE seq > ?1 ORDER BY seq, id",
+    [ST_INSERT] = "INSERT INTO records (seq, der, issuer, serial, subject, ckaid, label,"
+                  " email, sha1, md5, has_trust, trust_server, trust_client, trust_code,"
+                  " trust_email, step_up, category, stapled_eku, hosts, expires, created,"
+                  " creator)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    [ST_UPDATE] = "UPDATE records SET seq = ?1, der = ?2, issuer = ?3, serial = ?4,"
+                  " subject = ?5, ckaid = ?6, label = ?7, email = ?8, sha1 = ?9, md5 = ?10,"
+                  " has_trust = ?11, trust_server = ?12, trust_client = ?13,"
+                  " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
+                  " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
+                  " creator = ?22"
+                  " WHERE id = ?23",
+    [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
+    [ST_TOMBSTONE] = "INSERT OR REPLACE INTO tombstones (id, seq) VALUES (?1, ?2)",
+};
+
+struct tf_store {
+	struct tf_store_base base; /* first, for store.c */
+	sqlite3 *db;
+	char *path;
+	bool read_only;
+	sqlite3_stmt *stmts[ST_COUNT];
+
+	/* What this connection has seen. */
+	bool refreshed;       /* a refresh has completed since open */
+	int64_t last_seq;     /* every row and tombstone up to this seq was delivered */
+	int64_t data_version; /* PRAGMA data_version at that point */
+
+	/* The open write transaction, if any. */
+	bool in_txn;
+	int64_t txn_base; /* meta seq before this transaction wrote */
+	int64_t txn_seq;  /* the seq it stamps rows with; 0 until it writes */
+};
+
+/*
+ * The one place SQLite result codes become CK_RV, with the detail logged.
+ * Must be called before anything else touches the connection, so that
+ * sqlite3_errmsg still describes rc.
+ */
+static CK_RV
+sql_error (tf_store *store, int rc, const char *what)
+{
+	const char *hint = "";
+	CK_RV rv;
+
+	switch (rc & 0xff) {
+	case SQLITE_FULL:
+		hint = " (the disk is full)";
+		rv = CKR_DEVICE_MEMORY;
+		break;
+	case SQLITE_READONLY:
+		hint = " (the store cannot be written)";
+		rv = CKR_TOKEN_WRITE_PROTECTED;
+		break;
+	case SQLITE_NOMEM:
+		rv = CKR_HOST_MEMORY;
+		break;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		hint = " (the store is locked by another process)";
+		rv = CKR_DEVICE_ERROR;
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		hint = " (damaged, or not a trustfolder store; left as it is)";
+		rv = CKR_DEVICE_ERROR;
+		break;
+	default:
+		rv = CKR_DEVICE_ERROR;
+		break;
+	}
+	tf_error ("store %s: %s: %s%s", store->path, what,
+	          store->db != NULL ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc), hint);
+	return rv;
+}
+
+static CK_RV
+write_protected (tf_store *store)
+{
+	tf_warn ("store %s is read-only; nothing was written", store->path);
+	return CKR_TOKEN_WRITE_PROTECTED;
+}
+
+/* Makes a cached statement ready for its next use. */
+static void
+stmt_done (sqlite3_stmt *stmt)
+{
+	sqlite3_reset (stmt);
+	sqlite3_clear_bindings (stmt);
+}
+
+/* Steps a cached statement that returns no row we need (bound by the caller). */
+static CK_RV
+run (tf_store *store, int which, const char *what)
+{
+	sqlite3_stmt *stmt = store->stmts[which];
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = sqlite3_step (stmt);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		rv = sql_error (store, rc, what);
+	stmt_done (stmt);
+	return rv;
+}
+
+/* Runs a one-off statement whose first row's first column is an integer. */
+static int
+query_int (sqlite3 *db, const char *sql, int64_t *value)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		goto out;
+	rc = sqlite3_step (stmt);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64 (stmt, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_CORRUPT;
+	}
+out:
+	sqlite3_finalize (stmt);
+	return rc;
+}
+
+/* The integer one cached statement returns (meta seq, data_version). */
+static CK_RV
+read_int (tf_store *store, int which, const char *what, int64_t *value)
+{
+	sqlite3_stmt *stmt = store->stmts[which];
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = sqlite3_step (stmt);
+	if (rc == SQLITE_ROW) {
+		*value = sqlite3_column_int64 (stmt, 0);
+	} else if (rc == SQLITE_DONE) {
+		tf_error ("store %s is damaged: %s found nothing; left as it is", store->path,
+		          what);
+		rv = CKR_DEVICE_ERROR;
+	} else {
+		rv = sql_error (store, rc, what);
+	}
+	stmt_done (stmt);
+	return rv;
+}
+
+/*
+ * mkdir -p of dir: creates only the missing components, each 0700 whatever
+ * the umask. dir is modified while walking and restored.
+ */
+static CK_RV
+make_dirs (tf_store *store, char *dir)
+{
+	char *p;
+	char saved;
+
+	for (p = dir + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		saved = *p;
+		*p = '\0';
+		if (mkdir (dir, 0700) == 0) {
+			if (chmod (dir, 0700) != 0)
+				tf_warn ("store %s: cannot make directory %s private: %s",
+				         store->path, dir, strerror (errno));
+		} else if (errno != EEXIST) {
+			tf_error ("store %s: cannot create directory %s: %s", store->path, dir,
+			          strerror (errno));
+			*p = saved;
+			return CKR_DEVICE_ERROR;
+		}
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	return CKR_OK;
+}
+
+/* Creates the empty store file 0600, whatever the umask. */
+static CK_RV
+create_file (tf_store *store)
+{
+	int fd;
+
+	fd = open (store->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		/* Another process was quicker; the file is theirs as they made it. */
+		if (errno == EEXIST)
+			return CKR_OK;
+		tf_error ("store %s: cannot create it: %s", store->path, strerror (errno));
+		return CKR_DEVICE_ERROR;
+	}
+	if (fchmod (fd, 0600) != 0)
+		tf_warn ("store %s: cannot set its mode to 0600: %s", store->path,
+		         strerror (errno));
+	close (fd);
+	return CKR_OK;
+}
+
+/*
+ * Before SQLite sees the path: creates the directory and the file when they
+ * are missing, and decides whether the store can be written. WAL needs to
+ * create files next to the store, so a read-only directory makes the store
+ * read-only too.
+ */
+static CK_RV
+prepare_file (tf_store *store)
+{
+	struct stat st;
+	char *copy = NULL;
+	char *dir;
+	CK_RV rv = CKR_OK;
+
+	copy = strdup (store->path);
+	if (copy == NULL) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	dir = dirname (copy);
+
+	if (stat (store->path, &st) == 0) {
+		if (store->read_only)
+			goto out;
+		if (faccessat (AT_FDCWD, store->path, W_OK, AT_EACCESS) != 0) {
+			tf_info ("store %s cannot be written (%s); opening it read-only",
+			         store->path, strerror (errno));
+			store->read_only = true;
+		} else if (faccessat (AT_FDCWD, dir, W_OK, AT_EACCESS) != 0) {
+			tf_info ("store %s: its directory cannot be written (%s); opening it "
+			         "read-only",
+			         store->path, strerror (errno));
+			store->read_only = true;
+		}
+		goto out;
+	}
+	if (errno != ENOENT) {
+		tf_error ("store %s: cannot look at it: %s", store->path, strerror (errno));
+		rv = CKR_DEVICE_ERROR;
+		goto out;
+	}
+	if (store->read_only) {
+		tf_error ("store %s does not exist, and a read-only store is not created",
+		          store->path);
+		rv = CKR_DEVICE_ERROR;
+		goto out;
+	}
+	rv = make_dirs (store, dir);
+	if (rv != CKR_OK)
+		goto out;
+	rv = create_file (store);
+out:
+	free (copy);
+	return rv;
+}
+
+/* "file:" and the path percent-encoded, with ?immutable=1. NULL when out of memory. */
+static char *
+immutable_uri (const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	static const char prefix[] = "file:";
+	static const char suffix[] = "?immutable=1";
+	const unsigned char *p;
+	char *uri;
+	char *o;
+
+	uri = malloc (sizeof (prefix) + 3 * strlen (path) + sizeof (suffix));
+	if (uri == NULL)
+		return NULL;
+	o = uri;
+	memcpy (o, prefix, sizeof (prefix) - 1);
+	o += sizeof (prefix) - 1;
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr ("/-._~", *p) != NULL) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 0x0f];
+		}
+	}
+	memcpy (o, suffix, sizeof (suffix));
+	return uri;
+}
+
+/*
+ * Opens the connection. SQLite never creates the file (prepare_file did), so
+ * a path that vanished in between is an error, not a new empty store.
+ */
+static CK_RV
+connect_db (tf_store *store, bool immutable)
+{
+	char *uri = NULL;
+	int flags;
+	int rc;
+	CK_RV rv = CKR_OK;
+
+	flags = store->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (immutable) {
+		uri = immutable_uri (store->path);
+		if (uri == NULL) {
+			rv = CKR_HOST_MEMORY;
+			goto out;
+		}
+		flags |= SQLITE_OPEN_URI;
+	}
+	rc = sqlite3_open_v2 (uri != NULL ? uri : store->path, &store->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "cannot open it");
+		goto out;
+	}
+	sqlite3_extended_result_codes (store->db, 1);
+	sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
+	/* SQLite falls back to read-only by itself when the OS says no. */
+	if (!store->read_only && sqlite3_db_readonly (store->db, "main") == 1) {
+		tf_info ("store %s cannot be written; opened read-only", store->path);
+		store->read_only = true;
+	}
+out:
+	free (uri);
+	return rv;
+}
+
+static void
+disconnect_db (tf_store *store)
+{
+	int rc;
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize (store->stmts[i]);
+		store->stmts[i] = NULL;
+	}
+	if (store->db == NULL)
+		return;
+	rc = sqlite3_close (store->db);
+	if (rc != SQLITE_OK)
+		tf_warn ("store %s: closing it: %s", store->path, sqlite3_errstr (rc));
+	store->db = NULL;
+}
+
+/*
+ * Reads the header fields: *empty when the file holds nothing yet (a file we
+ * just created, or an empty one), else the store must be ours, at a version
+ * this module knows.
+ */
+static CK_RV
+inspect (tf_store *store, bool *empty)
+{
+	int64_t app_id = 0;
+	int64_t version = 0;
+	int64_t objects = 0;
+	int rc;
+
+	*empty = false;
+	rc = query_int (store->db, "PRAGMA application_id", &app_id);
+	if (rc == SQLITE_OK)
+		rc = query_int (store->db, "PRAGMA user_version", &version);
+	if (rc == SQLITE_OK)
+		rc = query_int (store->db, "SELECT count(*) FROM sqlite_master", &objects);
+	if (rc != SQLITE_OK)
+		return sql_error (store, rc, "reading its header");
+
+	if (app_id == 0 && version == 0 && objects == 0) {
+		*empty = true;
+		return CKR_OK;
+	}
+	if (app_id != STORE_APPLICATION_ID) {
+		tf_error ("store %s is a SQLite database of another program (application id "
+		          "%#llx); refusing to touch it",
+		          store->path, (unsigned long long)app_id);
+		return CKR_DEVICE_ERROR;
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		tf_error ("store %s has schema version %lld, newer than this module's %d; "
+		          "refusing to touch it",
+		          store->path, (long long)version, STORE_SCHEMA_VERSION);
+		return CKR_TOKEN_NOT_RECOGNIZED;
+	}
+	if (version < 1) {
+		tf_error ("store %s has schema version %lld, which no release wrote; refusing "
+		          "to touch it",
+		          store->path, (long long)version);
+		return CKR_DEVICE_ERROR;
+	}
+	return CKR_OK;
+}
+
+static CK_RV
+check_integrity (tf_store *store)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *text;
+	char detail[200];
+	size_t i;
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = sqlite3_prepare_v2 (store->db, "PRAGMA quick_check", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step (stmt);
+	if (rc == SQLITE_ROW) {
+		text = sqlite3_column_text (stmt, 0);
+		if (text == NULL || strcmp ((const char *)text, "ok") != 0) {
+			/* SQLite's report spans lines; the log wants one. */
+			snprintf (detail, sizeof (detail), "%s",
+			          text != NULL ? (const char *)text : "no answer");
+			for (i = 0; detail[i] != '\0'; i++) {
+				if (detail[i] == '\n')
+					detail[i] = ' ';
+			}
+			tf_error ("store %s is damaged (%s); left as it is", store->path, detail);
+			rv = CKR_DEVICE_ERROR;
+		}
+	} else {
+		rv = sql_error (store, rc, "checking it");
+	}
+	sqlite3_finalize (stmt);
+	return rv;
+}
+
+/* Connection settings for a store that is known to be ours (or empty). */
+static CK_RV
+set_pragmas (tf_store *store)
+{
+	sqlite3_stmt *stmt = NULL;
+	const unsigned char *mode;
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = sqlite3_exec (store->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "setting synchronous=FULL");
+		goto out;
+	}
+	if (store->read_only)
+		goto out;
+	rc = sqlite3_prepare_v2 (store->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step (stmt);
+	if (rc != SQLITE_ROW) {
+		rv = sql_error (store, rc, "switching to a WAL journal");
+		goto out;
+	}
+	mode = sqlite3_column_text (stmt, 0);
+	if (mode == NULL || strcmp ((const char *)mode, "wal") != 0)
+		tf_warn ("store %s: cannot use a WAL journal (journal mode is %s); readers "
+		         "will wait for writers",
+		         store->path, mode != NULL ? (const char *)mode : "unknown");
+out:
+	sqlite3_finalize (stmt);
+	return rv;
+}
+
+/* Writes schema version 1 into an empty store, in one transaction. */
+static CK_RV
+create_schema (tf_store *store)
+{
+	bool empty;
+	CK_RV rv;
+	int rc;
+
+	rc = sqlite3_exec (store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error (store, rc, "starting to create it");
+
+	/* Another process may have created it while we waited for the lock. */
+	rv = inspect (store, &empty);
+	if (rv == CKR_OK && empty) {
+		rc = sqlite3_exec (store->db, schema_sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			rv = sql_error (store, rc, "creating its tables");
+	}
+	if (rv == CKR_OK) {
+		rc = sqlite3_exec (store->db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			rv = sql_error (store, rc, "committing its tables");
+	}
+	if (rv != CKR_OK)
+		sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+	return rv;
+}
+
+static CK_RV
+prepare_statements (tf_store *store)
+{
+	int rc;
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3 (store->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		                         &store->stmts[i], NULL);
+		if (rc != SQLITE_OK)
+			return sql_error (store, rc, "preparing its statements");
+	}
+	return CKR_OK;
+}
+
+static void store_close (tf_store *store);
+
+static CK_RV
+store_open (const char *path, bool read_only, tf_store **out)
+{
+	tf_store *store = NULL;
+	int64_t app_id;
+	bool empty;
+	CK_RV rv;
+	int rc;
+
+	*out = NULL;
+	store = calloc (1, sizeof (*store));
+	if (store == NULL) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+	store->base.backend = &tf_store_sqlite;
+	store->read_only = read_only;
+	store->path = strdup (path);
+	if (store->path == NULL) {
+		rv = CKR_HOST_MEMORY;
+		goto out;
+	}
+
+	rv = prepare_file (store);
+	if (rv != CKR_OK)
+		goto out;
+	rv = connect_db (store, false);
+	if (rv != CKR_OK)
+		goto out;
+
+	/*
+	 * A reader of a WAL store must be able to create the -shm file next to
+	 * it. When it cannot (another user's store in a directory we may not
+	 * write), read the file as immutable: consistent, but blind to later
+	 * commits by other processes until it is opened again.
+	 */
+	rc = query_int (store->db, "PRAGMA application_id", &app_id);
+	if (store->read_only &&
+	    ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN)) {
+		tf_info ("store %s: cannot share its WAL index (%s); reading it as immutable",
+		         store->path, sqlite3_errmsg (store->db));
+		disconnect_db (store);
+		rv = connect_db (store, true);
+		if (rv != CKR_OK)
+			goto out;
+	}
+
+	rv = inspect (store, &empty);
+	if (rv != CKR_OK)
+		goto out;
+	if (empty && store->read_only) {
+		tf_error ("store %s is empty, and a read-only store is not created", store->path);
+		rv = CKR_DEVICE_ERROR;
+		goto out;
+	}
+	if (!empty) {
+		rv = check_integrity (store);
+		if (rv != CKR_OK)
+			goto out;
+	}
+	rv = set_pragmas (store);
+	if (rv != CKR_OK)
+		goto out;
+	if (empty) {
+		rv = create_schema (store);
+		if (rv != CKR_OK)
+			goto out;
+	}
+	rv = prepare_statements (store);
+	if (rv != CKR_OK)
+		goto out;
+
+	*out = store;
+	store = NULL;
+out:
+	store_close (store);
+	return rv;
+}
+
+static void
+store_rollback (tf_store *store)
+{
+	if (!store->in_txn)
+		return;
+	/* ROLLBACK fails only when there is nothing left to undo. */
+	sqlite3_step (store->stmts[ST_ROLLBACK]);
+	stmt_done (store->stmts[ST_ROLLBACK]);
+	store->in_txn = false;
+	store->txn_base = 0;
+	store->txn_seq = 0;
+}
+
+static void
+store_close (tf_store *store)
+{
+	if (store == NULL)
+		return;
+	if (store->in_txn)
+		store_rollback (store);
+	disconnect_db (store);
+	free (store->path);
+	free (store);
+}
+
+static bool
+store_read_only (tf_store *store)
+{
+	return store->read_only;
+}
+
+static bool
+column_bytes (sqlite3_stmt *stmt, int col, tf_bytes *dst)
+{
+	const void *data;
+	int len;
+
+	data = sqlite3_column_blob (stmt, col);
+	len = sqlite3_column_bytes (stmt, col);
+	if (len > 0 && data == NULL)
+		return false;
+	return tf_bytes_set (dst, data, (size_t)len);
+}
+
+static bool
+column_string (sqlite3_stmt *stmt, int col, char **dst)
+{
+	const unsigned char *text;
+
+	if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+		return true;
+	text = sqlite3_column_text (stmt, col);
+	if (text == NULL)
+		return false;
+	*dst = strdup ((const char *)text);
+	return *dst != NULL;
+}
+
+/* A record from the current row of ST_RECORDS_SINCE. The row is untrusted. */
+static CK_RV
+read_record (tf_store *store, sqlite3_stmt *stmt, tf_record **out)
+{
+	tf_record *rec;
+	tf_bytes *bytes;
+	int64_t value;
+	size_t i;
+	int p;
+	CK_RV rv = CKR_HOST_MEMORY;
+
+	rec = tf_record_new ();
+	if (rec == NULL)
+		goto out;
+	rec->store_id = sqlite3_column_int64 (stmt, COL_ID);
+
+	for (i = 0; i < N_BYTE_COLUMNS; i++) {
+		bytes = (tf_bytes *)((char *)rec + byte_columns[i].offset);
+		if (!column_bytes (stmt, byte_columns[i].col, bytes))
+			goto out;
+	}
+	if (!column_string (stmt, COL_HOSTS, &rec->hosts) ||
+	    !column_string (stmt, COL_CREATOR, &rec->creator))
+		goto out;
+
+	rv = CKR_DEVICE_ERROR;
+	if (sqlite3_column_type (stmt, COL_SHA1) != SQLITE_NULL) {
+		if (sqlite3_column_bytes (stmt, COL_SHA1) != sizeof (rec->sha1) ||
+		    sqlite3_column_bytes (stmt, COL_MD5) != sizeof (rec->md5)) {
+			tf_error ("store %s is damaged: record %lld has a hash of the wrong size",
+			          store->path, (long long)rec->store_id);
+			goto out;
+		}
+		memcpy (rec->sha1, sqlite3_column_blob (stmt, COL_SHA1), sizeof (rec->sha1));
+		memcpy (rec->md5, sqlite3_column_blob (stmt, COL_MD5), sizeof (rec->md5));
+		rec->has_hash = true;
+	}
+
+	rec->has_trust = sqlite3_column_int64 (stmt, COL_HAS_TRUST) != 0;
+	for (p = 0; p < TF_PURPOSE_COUNT; p++) {
+		value = sqlite3_column_int64 (stmt, COL_TRUST_SERVER + p);
+		if (value < TF_LEVEL_UNKNOWN || value > TF_LEVEL_MAX) {
+			tf_error ("store %s is damaged: record %lld has trust level %lld",
+			          store->path, (long long)rec->store_id, (long long)value);
+			goto out;
+		}
+		rec->trust[p] = (uint8_t)value;
+	}
+	rec->step_up = sqlite3_column_int64 (stmt, COL_STEP_UP) != 0;
+
+	value = sqlite3_column_int64 (stmt, COL_CATEGORY);
+	if (value < 0) {
+		tf_error ("store %s is damaged: record %lld has category %lld", store->path,
+		          (long long)rec->store_id, (long long)value);
+		goto out;
+	}
+	rec->category = (unsigned long)value;
+	rec->expires = sqlite3_column_int64 (stmt, COL_EXPIRES);
+	rec->created = sqlite3_column_int64 (stmt, COL_CREATED);
+
+	*out = rec;
+	rec = NULL;
+	rv = CKR_OK;
+out:
+	tf_record_free (rec);
+	return rv;
+}
+
+static int
+bind_bytes (sqlite3_stmt *stmt, int col, const tf_bytes *bytes, bool required)
+{
+	if (bytes->len > 0)
+		return sqlite3_bind_blob64 (stmt, col, bytes->data, bytes->len, SQLITE_STATIC);
+	if (required)
+		return sqlite3_bind_zeroblob (stmt, col, 0);
+	return sqlite3_bind_null (stmt, col);
+}
+
+static int
+bind_string (sqlite3_stmt *stmt, int col, const char *text)
+{
+	if (text == NULL)
+		return sqlite3_bind_null (stmt, col);
+	return sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
+}
+
+/* Binds ?1..?22 of ST_INSERT / ST_UPDATE. rec must outlive the statement's use. */
+static int
+bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
+{
+	const tf_bytes *bytes;
+	size_t i;
+	int p;
+	int rc;
+
+	rc = sqlite3_bind_int64 (stmt, COL_SEQ, seq);
+	for (i = 0; i < N_BYTE_COLUMNS && rc == SQLITE_OK; i++) {
+		bytes = (const tf_bytes *)((const char *)rec + byte_columns[i].offset);
+		rc = bind_bytes (stmt, byte_columns[i].col, bytes, byte_columns[i].required);
+	}
+	if (rc == SQLITE_OK && rec->has_hash) {
+		rc = sqlite3_bind_blob (stmt, COL_SHA1, rec->sha1, sizeof (rec->sha1),
+		                        SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_blob (stmt, COL_MD5, rec->md5, sizeof (rec->md5),
+			                        SQLITE_STATIC);
+	}
+	/* Without a hash, sha1 and md5 stay unbound, which is NULL. */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int (stmt, COL_HAS_TRUST, rec->has_trust ? 1 : 0);
+	for (p = 0; p < TF_PURPOSE_COUNT && rc == SQLITE_OK; p++)
+		rc = sqlite3_bind_int (stmt, COL_TRUST_SERVER + p, rec->trust[p]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int (stmt, COL_STEP_UP, rec->step_up ? 1 : 0);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64 (stmt, COL_CATEGORY, (sqlite3_int64)rec->category);
+	if (rc == SQLITE_OK)
+		rc = bind_string (stmt, COL_HOSTS, rec->hosts);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64 (stmt, COL_EXPIRES, rec->expires);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64 (stmt, COL_CREATED, rec->created);
+	if (rc == SQLITE_OK)
+		rc = bind_string (stmt, COL_CREATOR, rec->creator);
+	return rc;
+}
+
+static CK_RV
+deliver_records (tf_store *store, void *ctx, tf_store_record_fn on_record)
+{
+	sqlite3_stmt *stmt = store->stmts[ST_RECORDS_SINCE];
+	tf_record *rec;
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = sqlite3_bind_int64 (stmt, 1, store->last_seq);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+			rv = read_record (store, stmt, &rec);
+			if (rv != CKR_OK)
+				break;
+			if (on_record == NULL) {
+				tf_record_free (rec);
+				continue;
+			}
+			rv = on_record (ctx, rec);
+			if (rv != CKR_OK)
+				break;
+		}
+	}
+	if (rv == CKR_OK && rc != SQLITE_DONE)
+		rv = sql_error (store, rc, "reading its records");
+	stmt_done (stmt);
+	return rv;
+}
+
+static CK_RV
+deliver_gone (tf_store *store, void *ctx, tf_store_gone_fn on_gone)
+{
+	sqlite3_stmt *stmt = store->stmts[ST_GONE_SINCE];
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = sqlite3_bind_int64 (stmt, 1, store->last_seq);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+			if (on_gone != NULL)
+				on_gone (ctx, sqlite3_column_int64 (stmt, 0));
+		}
+	}
+	if (rc != SQLITE_DONE)
+		rv = sql_error (store, rc, "reading its removals");
+	stmt_done (stmt);
+	return rv;
+}
+
+static CK_RV
+store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_record,
+               tf_store_gone_fn on_gone)
+{
+	bool began = false;
+	int64_t version;
+	int64_t seq;
+	CK_RV rv;
+
+	rv = read_int (store, ST_DATA_VERSION, "reading its data version", &version);
+	if (rv != CKR_OK)
+		goto out;
+	if (!force && store->refreshed && version == store->data_version)
+		goto out;
+
+	/* Inside the caller's write transaction the reads are consistent already. */
+	if (!store->in_txn) {
+		rv = run (store, ST_BEGIN_READ, "starting to read");
+		if (rv != CKR_OK)
+			goto out;
+		began = true;
+	}
+	/* The first read fixes the snapshot; data_version then describes it. */
+	rv = read_int (store, ST_SEQ_GET, "reading its sequence number", &seq);
+	if (rv != CKR_OK)
+		goto out;
+	rv = read_int (store, ST_DATA_VERSION, "reading its data version", &version);
+	if (rv != CKR_OK)
+		goto out;
+	rv = deliver_records (store, ctx, on_record);
+	if (rv != CKR_OK)
+		goto out;
+	rv = deliver_gone (store, ctx, on_gone);
+	if (rv != CKR_OK)
+		goto out;
+	if (began) {
+		began = false;
+		rv = run (store, ST_COMMIT, "finishing a read");
+		if (rv != CKR_OK)
+			goto out;
+	}
+
+	/*
+	 * Rows this transaction wrote are not committed yet: if it rolls back,
+	 * another writer will reuse their seq. Stay below them; the commit
+	 * moves past them.
+	 */
+	if (store->in_txn && store->txn_seq != 0 && seq > store->txn_base)
+		seq = store->txn_base;
+	store->last_seq = seq;
+	store->data_version = version;
+	store->refreshed = true;
+out:
+	if (began) {
+		sqlite3_step (store->stmts[ST_ROLLBACK]);
+		stmt_done (store->stmts[ST_ROLLBACK]);
+	}
+	return rv;
+}
+
+static CK_RV
+store_begin (tf_store *store)
+{
+	CK_RV rv;
+
+	if (store->read_only)
+		return write_protected (store);
+	if (store->in_txn) {
+		tf_error ("store %s: a write transaction is already open", store->path);
+		return CKR_GENERAL_ERROR;
+	}
+	/* Waits for other writers up to the busy timeout. */
+	rv = run (store, ST_BEGIN_WRITE, "starting a write transaction");
+	if (rv != CKR_OK)
+		return rv;
+	store->in_txn = true;
+	store->txn_base = 0;
+	store->txn_seq = 0;
+	return CKR_OK;
+}
+
+static CK_RV
+store_commit (tf_store *store)
+{
+	int64_t version;
+	bool caught_up;
+	CK_RV rv;
+
+	if (!store->in_txn) {
+		tf_error ("store %s: commit without a write transaction", store->path);
+		return CKR_GENERAL_ERROR;
+	}
+	rv = run (store, ST_COMMIT, "committing");
+	if (rv != CKR_OK) {
+		store_rollback (store);
+		return rv;
+	}
+
+	/*
+	 * While we held the write lock nobody else could write. If we had seen
+	 * everything before our first write, we have now seen everything up to
+	 * our own seq, and the next refresh need not read our rows back.
+	 * Otherwise the next refresh reads them along with what we missed.
+	 */
+	caught_up = store->refreshed && store->txn_seq != 0 && store->last_seq == store->txn_base;
+	if (caught_up &&
+	    read_int (store, ST_DATA_VERSION, "reading its data version", &version) == CKR_OK) {
+		store->last_seq = store->txn_seq;
+		store->data_version = version;
+	}
+	store->in_txn = false;
+	store->txn_base = 0;
+	store->txn_seq = 0;
+	return CKR_OK;
+}
+
+/* The seq of the open write transaction, bumping meta seq on its first write. */
+static CK_RV
+write_seq (tf_store *store, int64_t *seq)
+{
+	sqlite3_stmt *stmt = store->stmts[ST_SEQ_SET];
+	int64_t base;
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	if (store->txn_seq != 0)
+		goto out;
+	rv = read_int (store, ST_SEQ_GET, "reading its sequence number", &base);
+	if (rv != CKR_OK)
+		goto out;
+	rc = sqlite3_bind_int64 (stmt, 1, base + 1);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "advancing its sequence number");
+		stmt_done (stmt);
+		goto out;
+	}
+	rv = run (store, ST_SEQ_SET, "advancing its sequence number");
+	if (rv != CKR_OK)
+		goto out;
+	store->txn_base = base;
+	store->txn_seq = base + 1;
+out:
+	if (rv == CKR_OK)
+		*seq = store->txn_seq;
+	return rv;
+}
+
+static CK_RV
+insert_record (tf_store *store, tf_record *rec, int64_t seq)
+{
+	sqlite3_stmt *stmt = store->stmts[ST_INSERT];
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = bind_record (stmt, rec, seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step (stmt);
+	if (rc == SQLITE_DONE) {
+		rec->store_id = sqlite3_last_insert_rowid (store->db);
+	} else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		/* The caller merges by issuer and serial before it puts. */
+		tf_error ("store %s already holds a record with this issuer and serial number "
+		          "(%s); nothing was written",
+		          store->path, sqlite3_errmsg (store->db));
+		rv = CKR_DEVICE_ERROR;
+	} else {
+		rv = sql_error (store, rc, "adding a record");
+	}
+	stmt_done (stmt);
+	return rv;
+}
+
+static CK_RV
+update_record (tf_store *store, tf_record *rec, int64_t seq)
+{
+	sqlite3_stmt *stmt = store->stmts[ST_UPDATE];
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	rc = bind_record (stmt, rec, seq);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64 (stmt, COL_COUNT, rec->store_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step (stmt);
+	if (rc == SQLITE_DONE) {
+		if (sqlite3_changes (store->db) == 0) {
+			tf_error ("store %s: record %lld is not there to update (removed by "
+			          "another process?)",
+			          store->path, (long long)rec->store_id);
+			rv = CKR_DEVICE_ERROR;
+		}
+	} else if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		tf_error ("store %s already holds another record with this issuer and serial "
+		          "number (%s); nothing was written",
+		          store->path, sqlite3_errmsg (store->db));
+		rv = CKR_DEVICE_ERROR;
+	} else {
+		rv = sql_error (store, rc, "updating a record");
+	}
+	stmt_done (stmt);
+	return rv;
+}
+
+static CK_RV
+store_put (tf_store *store, tf_record *rec)
+{
+	bool own_txn = false;
+	int64_t seq;
+	CK_RV rv;
+
+	if (store->read_only)
+		return write_protected (store);
+	if (!store->in_txn) {
+		rv = store_begin (store);
+		if (rv != CKR_OK)
+			goto out;
+		own_txn = true;
+	}
+	rv = write_seq (store, &seq);
+	if (rv != CKR_OK)
+		goto out;
+	if (rec->store_id == 0)
+		rv = insert_record (store, rec, seq);
+	else
+		rv = update_record (store, rec, seq);
+	if (rv != CKR_OK)
+		goto out;
+	if (own_txn) {
+		own_txn = false;
+		rv = store_commit (store);
+	}
+out:
+	if (own_txn)
+		store_rollback (store);
+	return rv;
+}
+
+static CK_RV
+store_remove (tf_store *store, int64_t store_id)
+{
+	sqlite3_stmt *stmt;
+	bool own_txn = false;
+	int64_t seq;
+	CK_RV rv;
+	int rc;
+
+	if (store->read_only)
+		return write_protected (store);
+	if (!store->in_txn) {
+		rv = store_begin (store);
+		if (rv != CKR_OK)
+			goto out;
+		own_txn = true;
+	}
+
+	stmt = store->stmts[ST_DELETE];
+	rc = sqlite3_bind_int64 (stmt, 1, store_id);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "removing a record");
+		stmt_done (stmt);
+		goto out;
+	}
+	rv = run (store, ST_DELETE, "removing a record");
+	if (rv != CKR_OK)
+		goto out;
+
+	/* Only a removal that happened needs telling to other connections. */
+	if (sqlite3_changes (store->db) > 0) {
+		rv = write_seq (store, &seq);
+		if (rv != CKR_OK)
+			goto out;
+		stmt = store->stmts[ST_TOMBSTONE];
+		rc = sqlite3_bind_int64 (stmt, 1, store_id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64 (stmt, 2, seq);
+		if (rc != SQLITE_OK) {
+			rv = sql_error (store, rc, "recording a removal");
+			stmt_done (stmt);
+			goto out;
+		}
+		rv = run (store, ST_TOMBSTONE, "recording a removal");
+		if (rv != CKR_OK)
+			goto out;
+	}
+	if (own_txn) {
+		own_txn = false;
+		rv = store_commit (store);
+	}
+out:
+	if (own_txn)
+		store_rollback (store);
+	return rv;
+}
+
+const tf_store_backend tf_store_sqlite = {
+    .name = "sqlite",
+    .open = store_open,
+    .close = store_close,
+    .read_only = store_read_only,
+    .refresh = store_refresh,
+    .begin = store_begin,
+    .commit = store_commit,
+    .rollback = store_rollback,
+    .put = store_put,
+    .remove = store_remove,
+};

@@ -1,0 +1,956 @@
+/*
+ * The store through its own interface (store.h), against real files in a
+ * scratch directory. Two connections to one file stand in for two processes.
+ * A raw SQLite connection crafts the files the module must refuse.
+ */
+#include "unit.h"
+
+#include "log.h"
+#include "record.h"
+#include "store.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_SEEN 16
+
+typedef struct {
+	char *dir;
+	char *path;
+} fixture;
+
+/* What one refresh delivered; owns the records. */
+typedef struct {
+	tf_record *recs[MAX_SEEN];
+	size_t n_recs;
+	int64_t gone[MAX_SEEN];
+	size_t n_gone;
+	CK_RV answer; /* what collect_record returns */
+} seen;
+
+static char *
+path_join (const char *dir, const char *name)
+{
+	char *path;
+
+	assert_true (asprintf (&path, "%s/%s", dir, name) > 0);
+	return path;
+}
+
+static int
+setup (void **state)
+{
+	const char *tmp = getenv ("TMPDIR");
+	fixture *fx;
+
+	fx = calloc (1, sizeof (*fx));
+	assert_non_null (fx);
+	assert_true (asprintf (&fx->dir, "%s/tf-store-XXXXXX", tmp != NULL ? tmp : "/tmp") > 0);
+	assert_non_null (mkdtemp (fx->dir));
+	fx->path = path_join (fx->dir, "store.db");
+	*state = fx;
+	return 0;
+}
+
+static int
+open_up (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D)
+		chmod (path, 0700);
+	return 0;
+}
+
+static int
+remove_one (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove (path);
+}
+
+static int
+teardown (void **state)
+{
+	fixture *fx = *state;
+
+	/* Read-only tests leave directories we may not write: open them first. */
+	nftw (fx->dir, open_up, 16, FTW_PHYS);
+	nftw (fx->dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	free (fx->path);
+	free (fx->dir);
+	free (fx);
+	return 0;
+}
+
+static void
+seen_clear (seen *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_recs; i++)
+		tf_record_free (s->recs[i]);
+	memset (s, 0, sizeof (*s));
+}
+
+static CK_RV
+collect_record (void *ctx, tf_record *rec)
+{
+	seen *s = ctx;
+
+	assert_true (rec->store_id > 0);
+	if (s->n_recs == MAX_SEEN) {
+		tf_record_free (rec);
+		fail_msg ("more records than the test expects");
+	}
+	s->recs[s->n_recs++] = rec;
+	return s->answer;
+}
+
+static void
+collect_gone (void *ctx, int64_t store_id)
+{
+	seen *s = ctx;
+
+	assert_true (s->n_gone < MAX_SEEN);
+	s->gone[s->n_gone++] = store_id;
+}
+
+/* Refreshes into s (cleared first) and checks the call succeeded. */
+static void
+refresh (tf_store *store, bool force, seen *s)
+{
+	seen_clear (s);
+	assert_int_equal (tf_store_refresh (store, force, s, collect_record, collect_gone), CKR_OK);
+}
+
+static tf_store *
+open_store (const char *path)
+{
+	tf_store *store = NULL;
+
+	assert_int_equal (tf_store_open (path, false, &store), CKR_OK);
+	assert_non_null (store);
+	assert_false (tf_store_read_only (store));
+	return store;
+}
+
+static void
+set_bytes (tf_bytes *b, const char *text)
+{
+	assert_true (tf_bytes_set (b, text, strlen (text)));
+}
+
+/* A record with every field set; n makes issuer and serial unique. */
+static tf_record *
+make_record (int n)
+{
+	unsigned char serial[] = {0x02, 0x02, 0x00, (unsigned char)n};
+	tf_record *rec;
+	char text[64];
+	int i;
+
+	rec = tf_record_new ();
+	assert_non_null (rec);
+	snprintf (text, sizeof (text), "certificate %d", n);
+	set_bytes (&rec->der, text);
+	snprintf (text, sizeof (text), "issuer %d", n);
+	set_bytes (&rec->issuer, text);
+	assert_true (tf_bytes_set (&rec->serial, serial, sizeof (serial)));
+	snprintf (text, sizeof (text), "subject %d", n);
+	set_bytes (&rec->subject, text);
+	set_bytes (&rec->id, "key id");
+	snprintf (text, sizeof (text), "label %d", n);
+	set_bytes (&rec->label, text);
+	set_bytes (&rec->email, "someone@example.org");
+	rec->has_hash = true;
+	for (i = 0; i < 20; i++)
+		rec->sha1[i] = (unsigned char)(n + i);
+	for (i = 0; i < 16; i++)
+		rec->md5[i] = (unsigned char)(0xf0 - n - i);
+	rec->has_trust = true;
+	rec->trust[TF_PURPOSE_SERVER] = TF_LEVEL_ANCHOR;
+	rec->trust[TF_PURPOSE_CLIENT] = TF_LEVEL_CA;
+	rec->trust[TF_PURPOSE_CODE] = TF_LEVEL_DISTRUSTED;
+	rec->trust[TF_PURPOSE_EMAIL] = TF_LEVEL_MUST_VERIFY;
+	rec->step_up = true;
+	rec->category = 2;
+	set_bytes (&rec->stapled_eku, "\x30\x0a\x06\x08\x2b\x06\x01\x05\x05\x07\x03\x01");
+	rec->hosts = strdup ("example.org,example.net");
+	rec->creator = strdup ("test-store");
+	assert_non_null (rec->hosts);
+	assert_non_null (rec->creator);
+	rec->expires = 4102444800;
+	rec->created = 1700000000 + n;
+	return rec;
+}
+
+static void
+assert_bytes_equal (const tf_bytes *a, const tf_bytes *b)
+{
+	assert_int_equal (a->len, b->len);
+	assert_true ((a->data == NULL) == (a->len == 0));
+	if (a->len > 0)
+		assert_memory_equal (a->data, b->data, a->len);
+}
+
+static void
+assert_string_or_null_equal (const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		assert_ptr_equal (a, b);
+	else
+		assert_string_equal (a, b);
+}
+
+/* Every field the store keeps (uid and owner are the index's, not the store's). */
+static void
+assert_record_equal (const tf_record *got, const tf_record *want)
+{
+	int i;
+
+	assert_int_equal (got->store_id, want->store_id);
+	assert_bytes_equal (&got->der, &want->der);
+	assert_bytes_equal (&got->issuer, &want->issuer);
+	assert_bytes_equal (&got->serial, &want->serial);
+	assert_bytes_equal (&got->subject, &want->subject);
+	assert_bytes_equal (&got->id, &want->id);
+	assert_bytes_equal (&got->label, &want->label);
+	assert_bytes_equal (&got->email, &want->email);
+	assert_int_equal (got->has_hash, want->has_hash);
+	if (want->has_hash) {
+		assert_memory_equal (got->sha1, want->sha1, sizeof (got->sha1));
+		assert_memory_equal (got->md5, want->md5, sizeof (got->md5));
+	}
+	assert_int_equal (got->has_trust, want->has_trust);
+	for (i = 0; i < TF_PURPOSE_COUNT; i++)
+		assert_int_equal (got->trust[i], want->trust[i]);
+	assert_int_equal (got->step_up, want->step_up);
+	assert_int_equal (got->category, want->category);
+	assert_bytes_equal (&got->stapled_eku, &want->stapled_eku);
+	assert_string_or_null_equal (got->hosts, want->hosts);
+	assert_int_equal (got->expires, want->expires);
+	assert_int_equal (got->created, want->created);
+	assert_string_or_null_equal (got->creator, want->creator);
+}
+
+static void
+assert_mode (const char *path, mode_t mode)
+{
+	struct stat st;
+
+	assert_int_equal (stat (path, &st), 0);
+	assert_int_equal (st.st_mode & 07777, mode);
+}
+
+static void
+assert_logged (const char *text)
+{
+	if (strstr (tf_log_last (), text) == NULL)
+		fail_msg ("expected a log line with \"%s\", last was \"%s\"", text, tf_log_last ());
+}
+
+static unsigned long
+header_u32 (const unsigned char *header, size_t offset)
+{
+	return (unsigned long)header[offset] << 24 | (unsigned long)header[offset + 1] << 16 |
+	       (unsigned long)header[offset + 2] << 8 | header[offset + 3];
+}
+
+/* Runs SQL on the file through a connection of the test's own. */
+static void
+raw_sql (const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+	if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		fail_msg ("%s: %s", sql, sqlite3_errmsg (db));
+	assert_int_equal (sqlite3_close (db), SQLITE_OK);
+}
+
+static void
+write_file (const char *path, const unsigned char *data, size_t len)
+{
+	FILE *f = fopen (path, "wb");
+
+	assert_non_null (f);
+	if (len > 0)
+		assert_int_equal (fwrite (data, 1, len, f), len);
+	assert_int_equal (fclose (f), 0);
+}
+
+/* Opening path must fail with want, and leave the file exactly as it was. */
+static void
+assert_refused (const char *path, CK_RV want)
+{
+	unsigned char *before;
+	unsigned char *after;
+	size_t before_len;
+	size_t after_len;
+	tf_store *store = NULL;
+
+	before = unit_read_file (path, &before_len);
+	assert_int_equal (tf_store_open (path, false, &store), want);
+	assert_null (store);
+	after = unit_read_file (path, &after_len);
+	assert_int_equal (before_len, after_len);
+	assert_memory_equal (before, after, before_len);
+	free (before);
+	free (after);
+}
+
+static void
+test_create_nested (void **state)
+{
+	fixture *fx = *state;
+	unsigned char *header;
+	tf_store *store;
+	mode_t old_umask;
+	char *a, *b, *c, *path;
+	size_t len;
+
+	a = path_join (fx->dir, "a");
+	b = path_join (a, "b");
+	c = path_join (b, "c");
+	path = path_join (c, "store.db");
+
+	old_umask = umask (0);
+	store = open_store (path);
+	umask (old_umask);
+	tf_store_close (store);
+	assert_mode (fx->dir, 0700);
+	assert_mode (a, 0700);
+	assert_mode (b, 0700);
+	assert_mode (c, 0700);
+	assert_mode (path, 0600);
+
+	/* The header says whose file it is, at which version, in WAL mode. */
+	header = unit_read_file (path, &len);
+	assert_true (len >= 100);
+	assert_memory_equal (header, "SQLite format 3", 16);
+	assert_int_equal (header[18], 2);
+	assert_int_equal (header[19], 2);
+	assert_int_equal (header_u32 (header, 60), 1);
+	assert_int_equal (header_u32 (header, 68), 0x54724644);
+	free (header);
+
+	/* Opening it again finds the store it made. */
+	store = open_store (path);
+	tf_store_close (store);
+
+	/* A umask that would leave us locked out does not change the modes. */
+	free (path);
+	path = path_join (c, "x/y/store.db");
+	old_umask = umask (0277);
+	store = open_store (path);
+	umask (old_umask);
+	tf_store_close (store);
+	assert_mode (path, 0600);
+	free (path);
+	path = path_join (c, "x");
+	assert_mode (path, 0700);
+
+	free (path);
+	free (c);
+	free (b);
+	free (a);
+}
+
+static void
+test_empty_file (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store;
+	seen s = {0};
+
+	write_file (fx->path, NULL, 0);
+	store = open_store (fx->path);
+	refresh (store, false, &s);
+	assert_int_equal (s.n_recs, 0);
+	tf_store_close (store);
+}
+
+static void
+test_round_trip (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *full, *bare;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	full = make_record (1);
+	assert_int_equal (tf_store_put (writer, full), CKR_OK);
+	assert_true (full->store_id > 0);
+
+	/* Every optional field empty or NULL, and no hash. */
+	bare = tf_record_new ();
+	assert_non_null (bare);
+	set_bytes (&bare->issuer, "bare issuer");
+	set_bytes (&bare->serial, "\x02\x01\x07");
+	bare->trust[TF_PURPOSE_SERVER] = TF_LEVEL_DISTRUSTED;
+	assert_int_equal (tf_store_put (writer, bare), CKR_OK);
+	assert_true (bare->store_id > full->store_id);
+
+	reader = open_store (fx->path);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 2);
+	assert_int_equal (s.n_gone, 0);
+	assert_record_equal (s.recs[0], full);
+	assert_record_equal (s.recs[1], bare);
+
+	seen_clear (&s);
+	tf_record_free (full);
+	tf_record_free (bare);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_update (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *rec;
+	int64_t id;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	rec = make_record (1);
+	assert_int_equal (tf_store_put (writer, rec), CKR_OK);
+	id = rec->store_id;
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+
+	set_bytes (&rec->label, "renamed");
+	tf_bytes_clear (&rec->der);
+	rec->has_hash = false;
+	rec->trust[TF_PURPOSE_SERVER] = TF_LEVEL_DISTRUSTED;
+	free (rec->hosts);
+	rec->hosts = NULL;
+	assert_int_equal (tf_store_put (writer, rec), CKR_OK);
+	assert_int_equal (rec->store_id, id);
+
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], rec);
+
+	/* A row that is not there cannot be replaced. */
+	rec->store_id = id + 100;
+	assert_int_equal (tf_store_put (writer, rec), CKR_DEVICE_ERROR);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 0);
+
+	seen_clear (&s);
+	tf_record_free (rec);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_remove (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader, *late;
+	tf_record *one, *two;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	one = make_record (1);
+	two = make_record (2);
+	assert_int_equal (tf_store_put (writer, one), CKR_OK);
+	assert_int_equal (tf_store_put (writer, two), CKR_OK);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 2);
+
+	assert_int_equal (tf_store_remove (writer, one->store_id), CKR_OK);
+	/* Removing what is not there is not an error. */
+	assert_int_equal (tf_store_remove (writer, one->store_id), CKR_OK);
+	assert_int_equal (tf_store_remove (writer, 12345), CKR_OK);
+
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 0);
+	assert_int_equal (s.n_gone, 1);
+	assert_int_equal (s.gone[0], one->store_id);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 0);
+	assert_int_equal (s.n_gone, 0);
+
+	/* A connection opened later gets the survivor (and may hear of the dead). */
+	late = open_store (fx->path);
+	refresh (late, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], two);
+
+	seen_clear (&s);
+	tf_record_free (one);
+	tf_record_free (two);
+	tf_store_close (late);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_refresh_sees_other_commit (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *rec;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 0);
+
+	rec = make_record (1);
+	assert_int_equal (tf_store_put (writer, rec), CKR_OK);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], rec);
+
+	/* Nothing changed: nothing delivered, forced or not. */
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 0);
+	refresh (reader, true, &s);
+	assert_int_equal (s.n_recs, 0);
+
+	seen_clear (&s);
+	tf_record_free (rec);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_own_commit_not_redelivered (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store;
+	tf_record *one, *two;
+	seen s = {0};
+
+	store = open_store (fx->path);
+	refresh (store, false, &s);
+	one = make_record (1);
+	assert_int_equal (tf_store_put (store, one), CKR_OK);
+	refresh (store, false, &s);
+	assert_int_equal (s.n_recs, 0);
+	refresh (store, true, &s);
+	assert_int_equal (s.n_recs, 0);
+
+	/* The same through begin / refresh / put / commit. */
+	two = make_record (2);
+	assert_int_equal (tf_store_begin (store), CKR_OK);
+	refresh (store, false, &s);
+	assert_int_equal (tf_store_put (store, two), CKR_OK);
+	assert_int_equal (tf_store_remove (store, one->store_id), CKR_OK);
+	assert_int_equal (tf_store_commit (store), CKR_OK);
+	refresh (store, true, &s);
+	assert_int_equal (s.n_recs, 0);
+	assert_int_equal (s.n_gone, 0);
+
+	seen_clear (&s);
+	tf_record_free (one);
+	tf_record_free (two);
+	tf_store_close (store);
+}
+
+/* A write made without refreshing first must not hide another's commit. */
+static void
+test_write_without_refresh (void **state)
+{
+	fixture *fx = *state;
+	tf_store *us, *them;
+	tf_record *theirs, *ours;
+	seen s = {0};
+
+	us = open_store (fx->path);
+	them = open_store (fx->path);
+	refresh (us, false, &s);
+
+	theirs = make_record (1);
+	assert_int_equal (tf_store_put (them, theirs), CKR_OK);
+	ours = make_record (2);
+	assert_int_equal (tf_store_put (us, ours), CKR_OK);
+
+	refresh (us, false, &s);
+	assert_true (s.n_recs >= 1);
+	assert_record_equal (s.recs[0], theirs);
+
+	/* Inside a transaction, a refresh after begin brings us up to date. */
+	tf_bytes_clear (&theirs->label);
+	assert_int_equal (tf_store_put (them, theirs), CKR_OK);
+	assert_int_equal (tf_store_begin (us), CKR_OK);
+	refresh (us, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], theirs);
+	assert_int_equal (tf_store_put (us, ours), CKR_OK);
+	assert_int_equal (tf_store_commit (us), CKR_OK);
+	refresh (us, false, &s);
+	assert_int_equal (s.n_recs, 0);
+
+	seen_clear (&s);
+	tf_record_free (theirs);
+	tf_record_free (ours);
+	tf_store_close (them);
+	tf_store_close (us);
+}
+
+static void
+test_refresh_stops_on_error (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *one, *two;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	one = make_record (1);
+	two = make_record (2);
+	assert_int_equal (tf_store_put (writer, one), CKR_OK);
+	assert_int_equal (tf_store_put (writer, two), CKR_OK);
+
+	s.answer = CKR_HOST_MEMORY;
+	assert_int_equal (tf_store_refresh (reader, false, &s, collect_record, collect_gone),
+	                  CKR_HOST_MEMORY);
+	assert_int_equal (s.n_recs, 1);
+
+	/* Nothing was marked as seen: the next refresh delivers both. */
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 2);
+
+	seen_clear (&s);
+	tf_record_free (one);
+	tf_record_free (two);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_newer_schema (void **state)
+{
+	fixture *fx = *state;
+
+	tf_store_close (open_store (fx->path));
+	raw_sql (fx->path, "PRAGMA user_version = 2");
+	assert_refused (fx->path, CKR_TOKEN_NOT_RECOGNIZED);
+	assert_logged ("has schema version 2, newer than this module's 1; refusing to touch it");
+}
+
+static void
+test_not_a_store (void **state)
+{
+	fixture *fx = *state;
+	unsigned char garbage[8192];
+	size_t i;
+
+	for (i = 0; i < sizeof (garbage); i++)
+		garbage[i] = (unsigned char)("this is not a database\n"[i % 23]);
+	write_file (fx->path, garbage, sizeof (garbage));
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_logged (fx->path);
+}
+
+static void
+test_other_programs_database (void **state)
+{
+	fixture *fx = *state;
+
+	raw_sql (fx->path, "CREATE TABLE t (a); INSERT INTO t VALUES (1)");
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_logged ("another program");
+
+	raw_sql (fx->path, "PRAGMA application_id = 42");
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_logged ("another program");
+}
+
+static void
+test_damaged (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store;
+	tf_record *rec;
+	unsigned char *data;
+	size_t len;
+	int i;
+
+	store = open_store (fx->path);
+	for (i = 1; i <= 40; i++) {
+		rec = make_record (i);
+		assert_int_equal (tf_store_put (store, rec), CKR_OK);
+		tf_record_free (rec);
+	}
+	tf_store_close (store);
+
+	/* Keep the header and schema page, wreck the tables behind them. */
+	data = unit_read_file (fx->path, &len);
+	assert_true (len > 3 * 4096);
+	memset (data + 4096, 0x55, len - 4096);
+	write_file (fx->path, data, len);
+	free (data);
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_logged (fx->path);
+}
+
+static void
+test_read_only_requested (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store = NULL;
+	tf_record *rec;
+	char *missing;
+	seen s = {0};
+
+	/* A missing store is not created for a read-only token. */
+	missing = path_join (fx->dir, "missing/store.db");
+	assert_int_equal (tf_store_open (missing, true, &store), CKR_DEVICE_ERROR);
+	assert_null (store);
+	assert_int_equal (access (missing, F_OK), -1);
+	free (missing);
+
+	store = open_store (fx->path);
+	rec = make_record (1);
+	assert_int_equal (tf_store_put (store, rec), CKR_OK);
+	tf_store_close (store);
+
+	store = NULL;
+	assert_int_equal (tf_store_open (fx->path, true, &store), CKR_OK);
+	assert_true (tf_store_read_only (store));
+	refresh (store, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], rec);
+	assert_int_equal (tf_store_put (store, rec), CKR_TOKEN_WRITE_PROTECTED);
+	assert_int_equal (tf_store_remove (store, rec->store_id), CKR_TOKEN_WRITE_PROTECTED);
+	assert_int_equal (tf_store_begin (store), CKR_TOKEN_WRITE_PROTECTED);
+
+	seen_clear (&s);
+	tf_record_free (rec);
+	tf_store_close (store);
+}
+
+/*
+ * In a child that is not root (root may write anything): a 0400 store in a
+ * 0500 directory opens read-only and refuses writes. Returns the number of
+ * the check that failed, 0 when all passed, 77 when it cannot run.
+ */
+static int
+read_only_child (const fixture *fx)
+{
+	tf_store *store = NULL;
+	tf_record *rec;
+	char *dir, *path;
+	seen s = {0};
+	CK_RV rv;
+
+	if (geteuid () == 0) {
+		if (chown (fx->dir, 65534, 65534) != 0 || setgroups (0, NULL) != 0 ||
+		    setgid (65534) != 0 || setuid (65534) != 0)
+			return 77;
+	}
+	if (access (fx->dir, W_OK | X_OK) != 0)
+		return 77;
+	dir = path_join (fx->dir, "ro");
+	path = path_join (dir, "store.db");
+
+	if (tf_store_open (path, false, &store) != CKR_OK)
+		return 1;
+	rec = make_record (1);
+	if (tf_store_put (store, rec) != CKR_OK)
+		return 2;
+	tf_store_close (store);
+	if (chmod (path, 0400) != 0 || chmod (dir, 0500) != 0)
+		return 3;
+
+	store = NULL;
+	rv = tf_store_open (path, false, &store);
+	if (rv != CKR_OK)
+		return 4;
+	if (!tf_store_read_only (store))
+		return 5;
+	if (tf_store_refresh (store, false, &s, collect_record, collect_gone) != CKR_OK)
+		return 6;
+	if (s.n_recs != 1 || !tf_bytes_equal (&s.recs[0]->label, rec->label.data, rec->label.len))
+		return 7;
+	if (tf_store_put (store, rec) != CKR_TOKEN_WRITE_PROTECTED)
+		return 8;
+	if (tf_store_remove (store, rec->store_id) != CKR_TOKEN_WRITE_PROTECTED)
+		return 9;
+	tf_store_close (store);
+	if (access (path, F_OK) != 0)
+		return 10;
+
+	seen_clear (&s);
+	tf_record_free (rec);
+	free (path);
+	free (dir);
+	return 0;
+}
+
+static void
+test_read_only_permissions (void **state)
+{
+	fixture *fx = *state;
+	int status;
+	pid_t pid;
+
+	fflush (NULL);
+	pid = fork ();
+	assert_true (pid >= 0);
+	if (pid == 0)
+		_exit (read_only_child (fx));
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_true (WIFEXITED (status));
+	if (WEXITSTATUS (status) == 77)
+		skip ();
+	assert_int_equal (WEXITSTATUS (status), 0);
+}
+
+static void
+test_unique_conflict (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *one, *copy, *other;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	one = make_record (1);
+	assert_int_equal (tf_store_put (writer, one), CKR_OK);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+
+	/* The same issuer and serial again, as a new row. */
+	copy = make_record (1);
+	set_bytes (&copy->label, "a second opinion");
+	assert_int_equal (tf_store_put (writer, copy), CKR_DEVICE_ERROR);
+	assert_int_equal (copy->store_id, 0);
+	assert_logged ("already holds a record with this issuer and serial number");
+
+	/* The same inside a transaction, after a good put; the caller rolls back. */
+	other = make_record (2);
+	assert_int_equal (tf_store_begin (writer), CKR_OK);
+	assert_int_equal (tf_store_put (writer, other), CKR_OK);
+	assert_int_equal (tf_store_put (writer, copy), CKR_DEVICE_ERROR);
+	tf_store_rollback (writer);
+
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 0);
+	refresh (reader, true, &s);
+	assert_int_equal (s.n_recs, 0);
+	tf_store_close (reader);
+	reader = open_store (fx->path);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], one);
+
+	seen_clear (&s);
+	tf_record_free (one);
+	tf_record_free (copy);
+	tf_record_free (other);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_rollback (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *one, *two, *three;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	refresh (writer, false, &s);
+	one = make_record (1);
+	assert_int_equal (tf_store_put (writer, one), CKR_OK);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+
+	two = make_record (2);
+	assert_int_equal (tf_store_begin (writer), CKR_OK);
+	refresh (writer, false, &s);
+	assert_int_equal (tf_store_put (writer, two), CKR_OK);
+	assert_int_equal (tf_store_remove (writer, one->store_id), CKR_OK);
+	/* Reading our own uncommitted work must not count it as seen. */
+	refresh (writer, true, &s);
+	tf_store_rollback (writer);
+	/* Rolling back twice, or with nothing open, is harmless. */
+	tf_store_rollback (writer);
+
+	refresh (reader, true, &s);
+	assert_int_equal (s.n_recs, 0);
+	assert_int_equal (s.n_gone, 0);
+
+	/* The next transaction reuses the rolled-back seq; nobody misses it. */
+	three = make_record (3);
+	assert_int_equal (tf_store_put (reader, three), CKR_OK);
+	refresh (writer, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], three);
+
+	tf_store_close (reader);
+	reader = open_store (fx->path);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 2);
+	assert_record_equal (s.recs[0], one);
+	assert_record_equal (s.recs[1], three);
+
+	seen_clear (&s);
+	tf_record_free (one);
+	tf_record_free (two);
+	tf_record_free (three);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+static void
+test_close_null (void **state)
+{
+	(void)state;
+	tf_store_close (NULL);
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown (test_create_nested, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_empty_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_update, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_remove, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_refresh_sees_other_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_own_commit_not_redelivered, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_write_without_refresh, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_refresh_stops_on_error, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_newer_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_not_a_store, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_other_programs_database, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_damaged, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_read_only_requested, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_read_only_permissions, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_unique_conflict, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_rollback, setup, teardown),
+	    cmocka_unit_test (test_close_null),
+	};
+
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}
