@@ -1,0 +1,713 @@
+/*
+ * X.509 for the module: the only file that includes OpenSSL headers.
+ *
+ * OpenSSL decides whether a certificate is acceptable at all. The fields the
+ * module stores and matches on (issuer, subject, serial, key) are then found
+ * by a small DER reader walking the caller's own buffer, so that the slices
+ * handed back are exactly the bytes the certificate carries: clients compare
+ * them byte for byte, and a re-encoding by OpenSSL need not be identical.
+ *
+ * Every public function leaves OpenSSL's error queue as it found it: the
+ * module runs inside someone else's process, and a stale error there makes
+ * the host's next ERR_get_error() lie.
+ */
+#include "x509.h"
+#include "log.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+/* The DER tags the walk meets. */
+#define DER_BOOLEAN      0x01
+#define DER_INTEGER      0x02
+#define DER_BIT_STRING   0x03
+#define DER_OCTET_STRING 0x04
+#define DER_OID          0x06
+#define DER_SEQUENCE     0x30
+#define DER_SET          0x31
+#define DER_CONSTRUCTED  0x20
+#define DER_CLASS_MASK   0xc0
+#define DER_TAG_NUMBER   0x1f
+
+/* tbsCertificate's tagged fields. */
+#define TBS_VERSION     0xa0 /* [0] EXPLICIT */
+#define TBS_ISSUER_UID  0x81 /* [1] IMPLICIT BIT STRING */
+#define TBS_SUBJECT_UID 0x82 /* [2] IMPLICIT BIT STRING */
+#define TBS_EXTENSIONS  0xa3 /* [3] EXPLICIT */
+
+/*
+ * Far deeper than any certificate or Name nests; bounds the recursion in
+ * der_check on hostile input.
+ */
+#define DER_MAX_DEPTH 32
+
+/* id-ce-subjectKeyIdentifier (2.5.29.14) and id-ce-extKeyUsage (2.5.29.37). */
+static const unsigned char oid_ski[] = {0x55, 0x1d, 0x0e};
+static const unsigned char oid_eku[] = {0x55, 0x1d, 0x25};
+
+typedef struct {
+	const unsigned char *p;
+	size_t left;
+} der_reader;
+
+typedef struct {
+	unsigned char tag;
+	tf_slice tlv;   /* the whole element, tag and length included */
+	tf_slice value; /* its contents */
+} der_elem;
+
+/* Why a walk failed: the element being read and what was wrong with it. */
+typedef struct {
+	const char *what;
+	const char *why;
+} der_error;
+
+static void
+der_init (der_reader *r, const unsigned char *data, size_t len)
+{
+	r->p = data;
+	r->left = len;
+}
+
+static bool
+set_error (der_error *err, const char *what, const char *why)
+{
+	err->what = what;
+	err->why = why;
+	return false;
+}
+
+/*
+ * Reads the next element. Only what DER allows: a one-byte tag, a definite
+ * length in its shortest form, contents that fit in what is left. Anything
+ * else would let two encodings of one certificate compare unequal.
+ */
+static bool
+der_read (der_reader *r, der_elem *e, const char *what, der_error *err)
+{
+	const unsigned char *p = r->p;
+	size_t hdr, len, n, i;
+
+	if (r->left < 2)
+		return set_error (err, what, "truncated element header");
+	if ((p[0] & DER_TAG_NUMBER) == DER_TAG_NUMBER)
+		return set_error (err, what, "multi-byte tag");
+
+	if (p[1] < 0x80) {
+		len = p[1];
+		hdr = 2;
+	} else if (p[1] == 0x80) {
+		return set_error (err, what, "indefinite length");
+	} else {
+		n = p[1] & 0x7f;
+		/* Four length bytes already allow 4 GiB. */
+		if (n > 4)
+			return set_error (err, what, "length too large");
+		if (r->left - 2 < n)
+			return set_error (err, what, "truncated length");
+		if (p[2] == 0)
+			return set_error (err, what, "length has leading zero bytes");
+		len = 0;
+		for (i = 0; i < n; i++)
+			len = (len << 8) | p[2 + i];
+		if (len < 0x80)
+			return set_error (err, what, "long-form length for a short length");
+		hdr = 2 + n;
+	}
+	if (len > r->left - hdr)
+		return set_error (err, what, "length runs past the end of its container");
+
+	e->tag = p[0];
+	e->tlv.data = p;
+	e->tlv.len = hdr + len;
+	e->value.data = p + hdr;
+	e->value.len = len;
+	r->p += hdr + len;
+	r->left -= hdr + len;
+	return true;
+}
+
+/* Reads the next element and insists on its tag. */
+static bool
+der_expect (der_reader *r, unsigned char tag, der_elem *e, const char *what, der_error *err)
+{
+	if (!der_read (r, e, what, err))
+		return false;
+	if (e->tag != tag)
+		return set_error (err, what, "unexpected tag");
+	return true;
+}
+
+/*
+ * Checks that data is a run of DER elements, descending into every
+ * constructed one. OpenSSL's decoder accepts BER (indefinite and long-form
+ * lengths, constructed strings); the slices of a certificate or Name this
+ * module stores must be DER, so that they match what clients send.
+ */
+static bool
+der_check (const unsigned char *data, size_t len, int depth, const char *what, der_error *err)
+{
+	der_reader r;
+	der_elem e;
+
+	der_init (&r, data, len);
+	while (r.left > 0) {
+		if (!der_read (&r, &e, what, err))
+			return false;
+		if (!(e.tag & DER_CONSTRUCTED))
+			continue;
+		/* Only SEQUENCE and SET are constructed among universal types in DER. */
+		if ((e.tag & DER_CLASS_MASK) == 0 && e.tag != DER_SEQUENCE && e.tag != DER_SET)
+			return set_error (err, what, "constructed string encoding");
+		if (depth >= DER_MAX_DEPTH)
+			return set_error (err, what, "nested too deeply");
+		if (!der_check (e.value.data, e.value.len, depth + 1, what, err))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier,
+ *     subjectPublicKey BIT STRING }
+ */
+static bool
+walk_spki (const der_elem *spki, tf_cert_info *info, der_error *err)
+{
+	der_reader r;
+	der_elem alg, key;
+
+	der_init (&r, spki->value.data, spki->value.len);
+	if (!der_expect (&r, DER_SEQUENCE, &alg, "public key algorithm", err))
+		return false;
+	if (!der_expect (&r, DER_BIT_STRING, &key, "public key", err))
+		return false;
+	if (r.left != 0)
+		return set_error (err, "public key info", "data after the public key");
+	/* The first contents byte counts the unused bits; a key is whole bytes. */
+	if (key.value.len < 1 || key.value.data[0] != 0)
+		return set_error (err, "public key", "not a whole number of bytes");
+
+	info->public_key.data = key.value.data + 1;
+	info->public_key.len = key.value.len - 1;
+	return true;
+}
+
+static bool
+oid_is (const der_elem *oid, const unsigned char *want, size_t want_len)
+{
+	return oid->value.len == want_len && memcmp (oid->value.data, want, want_len) == 0;
+}
+
+/* SubjectKeyIdentifier ::= KeyIdentifier ::= OCTET STRING, inside the extnValue. */
+static bool
+take_ski (const der_elem *value, tf_cert_info *info, der_error *err)
+{
+	der_reader r;
+	der_elem id;
+
+	der_init (&r, value->value.data, value->value.len);
+	if (!der_expect (&r, DER_OCTET_STRING, &id, "subject key identifier", err))
+		return false;
+	if (r.left != 0)
+		return set_error (err, "subject key identifier", "data after the identifier");
+	info->ski = id.value;
+	return true;
+}
+
+/* ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId, inside the extnValue. */
+static bool
+take_eku (const der_elem *value, tf_cert_info *info, der_error *err)
+{
+	der_reader r;
+	der_elem seq;
+
+	der_init (&r, value->value.data, value->value.len);
+	if (!der_expect (&r, DER_SEQUENCE, &seq, "extended key usage", err))
+		return false;
+	if (r.left != 0)
+		return set_error (err, "extended key usage", "data after the sequence");
+	if (!der_check (seq.value.data, seq.value.len, 1, "extended key usage", err))
+		return false;
+	info->eku = seq.tlv;
+	return true;
+}
+
+/*
+ * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
+ * Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+ *
+ * A second SKI or EKU is refused (RFC 5280 4.2 forbids repeats): which one a
+ * client would use is anyone's guess, and a lookup by SKI must be certain.
+ */
+static bool
+walk_extensions (const der_elem *wrapper, tf_cert_info *info, der_error *err)
+{
+	der_reader r, list, ext_r;
+	der_elem exts, ext, oid, value;
+	bool have_ski = false, have_eku = false;
+
+	der_init (&r, wrapper->value.data, wrapper->value.len);
+	if (!der_expect (&r, DER_SEQUENCE, &exts, "extensions", err))
+		return false;
+	if (r.left != 0)
+		return set_error (err, "extensions", "data after the extension list");
+
+	der_init (&list, exts.value.data, exts.value.len);
+	while (list.left > 0) {
+		if (!der_expect (&list, DER_SEQUENCE, &ext, "extension", err))
+			return false;
+		der_init (&ext_r, ext.value.data, ext.value.len);
+		if (!der_expect (&ext_r, DER_OID, &oid, "extension identifier", err))
+			return false;
+		if (!der_read (&ext_r, &value, "extension value", err))
+			return false;
+		if (value.tag == DER_BOOLEAN && !der_read (&ext_r, &value, "extension value", err))
+			return false;
+		if (value.tag != DER_OCTET_STRING)
+			return set_error (err, "extension value", "unexpected tag");
+		if (ext_r.left != 0)
+			return set_error (err, "extension", "data after the extension value");
+
+		if (oid_is (&oid, oid_ski, sizeof (oid_ski))) {
+			if (have_ski)
+				return set_error (err, "subject key identifier", "repeated");
+			have_ski = true;
+			if (!take_ski (&value, info, err))
+				return false;
+		} else if (oid_is (&oid, oid_eku, sizeof (oid_eku))) {
+			if (have_eku)
+				return set_error (err, "extended key usage", "repeated");
+			have_eku = true;
+			if (!take_eku (&value, info, err))
+				return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
+ * TBSCertificate ::= SEQUENCE { [0] version OPTIONAL, serialNumber, signature,
+ *     issuer, validity, subject, subjectPublicKeyInfo, [1] issuerUniqueID
+ *     OPTIONAL, [2] subjectUniqueID OPTIONAL, [3] extensions OPTIONAL }
+ */
+static bool
+walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, der_error *err)
+{
+	der_reader r, cert_r, tbs_r;
+	der_elem cert, tbs, e;
+	unsigned char last_tag = 0;
+
+	der_init (&r, der, len);
+	if (!der_expect (&r, DER_SEQUENCE, &cert, "certificate", err))
+		return false;
+	if (r.left != 0)
+		return set_error (err, "certificate", "bytes after the certificate");
+	/* Every length, not only the ones walked below. */
+	if (!der_check (cert.value.data, cert.value.len, 1, "certificate", err))
+		return false;
+
+	der_init (&cert_r, cert.value.data, cert.value.len);
+	if (!der_expect (&cert_r, DER_SEQUENCE, &tbs, "tbsCertificate", err))
+		return false;
+	if (!der_expect (&cert_r, DER_SEQUENCE, &e, "signature algorithm", err))
+		return false;
+	if (!der_expect (&cert_r, DER_BIT_STRING, &e, "signature", err))
+		return false;
+	if (cert_r.left != 0)
+		return set_error (err, "certificate", "data after the signature");
+
+	der_init (&tbs_r, tbs.value.data, tbs.value.len);
+	if (!der_read (&tbs_r, &e, "serial number", err))
+		return false;
+	if (e.tag == TBS_VERSION && !der_read (&tbs_r, &e, "serial number", err))
+		return false;
+	if (e.tag != DER_INTEGER)
+		return set_error (err, "serial number", "unexpected tag");
+	if (e.value.len == 0)
+		return set_error (err, "serial number", "empty INTEGER");
+	info->serial = e.tlv;
+
+	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "signature algorithm", err))
+		return false;
+	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "issuer", err))
+		return false;
+	info->issuer = e.tlv;
+	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "validity", err))
+		return false;
+	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "subject", err))
+		return false;
+	info->subject = e.tlv;
+	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "public key info", err))
+		return false;
+	info->spki = e.tlv;
+	if (!walk_spki (&e, info, err))
+		return false;
+
+	/* What may follow comes in tag order, each at most once. */
+	while (tbs_r.left > 0) {
+		if (!der_read (&tbs_r, &e, "tbsCertificate", err))
+			return false;
+		if (e.tag != TBS_ISSUER_UID && e.tag != TBS_SUBJECT_UID && e.tag != TBS_EXTENSIONS)
+			return set_error (err, "tbsCertificate", "unexpected field");
+		if ((e.tag & DER_TAG_NUMBER) <= (last_tag & DER_TAG_NUMBER))
+			return set_error (err, "tbsCertificate", "fields out of order or repeated");
+		last_tag = e.tag;
+		if (e.tag == TBS_EXTENSIONS && !walk_extensions (&e, info, err))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Describes the newest error OpenSSL queued since "before" (the newest error
+ * when we started), for the log line that goes with a refusal.
+ */
+static void
+openssl_reason (unsigned long before, char *buf, size_t size)
+{
+	const char *reason, *data = NULL;
+	unsigned long code;
+	int flags = 0;
+
+	code = ERR_peek_last_error_data (&data, &flags);
+	if (code == 0 || code == before) {
+		snprintf (buf, size, "no detail from OpenSSL");
+		return;
+	}
+	reason = ERR_reason_error_string (code);
+	if (reason == NULL)
+		reason = "unknown reason";
+	/* The data names the ASN.1 type or field that failed. */
+	if (data != NULL && (flags & ERR_TXT_STRING) && data[0] != '\0')
+		snprintf (buf, size, "%s: %s", reason, data);
+	else
+		snprintf (buf, size, "%s", reason);
+}
+
+/* Seconds since 1970 for an ASN1_TIME; false when OpenSSL cannot read it. */
+static bool
+unix_time (const ASN1_TIME *when, const ASN1_TIME *epoch, int64_t *out)
+{
+	int days, secs;
+
+	/*
+	 * ASN1_TIME_diff counts in whole days, so dates past 2038 come out
+	 * right even where time_t (and so timegm) is 32 bits.
+	 */
+	if (when == NULL || !ASN1_TIME_diff (&days, &secs, epoch, when))
+		return false;
+	*out = (int64_t)days * 86400 + secs;
+	return true;
+}
+
+bool
+tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info)
+{
+	const unsigned char *p = der;
+	unsigned long before;
+	ASN1_TIME *epoch = NULL;
+	X509 *cert = NULL;
+	der_error err = {NULL, NULL};
+	char why[256] = "";
+	uint32_t flags;
+	long version;
+	bool ok = false;
+
+	if (info == NULL)
+		return false;
+	memset (info, 0, sizeof (*info));
+	ERR_set_mark ();
+	before = ERR_peek_last_error ();
+
+	if (der == NULL || len == 0) {
+		snprintf (why, sizeof (why), "empty");
+		goto out;
+	}
+	/* The commonest mistake, worth naming. */
+	if (len >= 5 && memcmp (der, "-----", 5) == 0) {
+		snprintf (why, sizeof (why), "it is PEM; DER is needed");
+		goto out;
+	}
+	if (len > LONG_MAX) {
+		snprintf (why, sizeof (why), "too large");
+		goto out;
+	}
+
+	/*
+	 * Our own walk first: it reads lengths more strictly than OpenSSL and
+	 * says more precisely what is wrong with them.
+	 */
+	if (!walk_certificate (der, len, info, &err)) {
+		snprintf (why, sizeof (why), "%s: %s", err.what, err.why);
+		goto out;
+	}
+
+	cert = d2i_X509 (NULL, &p, (long)len);
+	if (cert == NULL) {
+		char reason[160];
+
+		openssl_reason (before, reason, sizeof (reason));
+		snprintf (why, sizeof (why), "OpenSSL cannot decode it (%s)", reason);
+		goto out;
+	}
+	/* The walk saw one element spanning len; OpenSSL must agree. */
+	if (p != der + len) {
+		snprintf (why, sizeof (why), "OpenSSL read %zu of its %zu bytes", (size_t)(p - der),
+		          len);
+		goto out;
+	}
+
+	version = X509_get_version (cert);
+	if (version < 0 || version > 2) {
+		snprintf (why, sizeof (why), "unknown version %ld", version + 1);
+		goto out;
+	}
+	info->version = (int)version + 1;
+
+	epoch = ASN1_TIME_set (NULL, 0);
+	if (epoch == NULL) {
+		/* Not the certificate's fault: say so rather than call it malformed. */
+		tf_warn ("cannot parse certificate: out of memory");
+		goto out;
+	}
+	if (!unix_time (X509_get0_notBefore (cert), epoch, &info->not_before) ||
+	    !unix_time (X509_get0_notAfter (cert), epoch, &info->not_after)) {
+		snprintf (why, sizeof (why), "validity dates unreadable");
+		goto out;
+	}
+
+	/*
+	 * A basicConstraints that OpenSSL cannot decode reads as absent, so
+	 * the certificate is never taken for a CA here. Whether to accept it
+	 * at all is for the clients that verify with it (OpenSSL itself
+	 * refuses such a certificate in a chain); the store keeps what it is
+	 * given.
+	 */
+	flags = X509_get_extension_flags (cert);
+	if (flags & EXFLAG_INVALID)
+		tf_info ("certificate has extensions OpenSSL cannot decode; "
+		         "they count as absent");
+	info->has_basic_constraints = (flags & EXFLAG_BCONS) != 0;
+	info->is_ca = info->has_basic_constraints && (flags & EXFLAG_CA) != 0;
+
+	info->self_issued = info->issuer.len == info->subject.len &&
+	                    memcmp (info->issuer.data, info->subject.data, info->issuer.len) == 0;
+	ok = true;
+
+out:
+	if (!ok) {
+		memset (info, 0, sizeof (*info));
+		if (why[0] != '\0')
+			tf_warn ("certificate DER is malformed: %s", why);
+	}
+	ASN1_TIME_free (epoch);
+	X509_free (cert);
+	ERR_pop_to_mark ();
+	return ok;
+}
+
+/*
+ * One digest of data into out. A digest that the host's OpenSSL will not give
+ * (MD5 under a FIPS-only configuration) yields zeros and a warning rather
+ * than garbage: the callers fill attributes that only aid lookups.
+ */
+static void
+digest (const EVP_MD *md, const char *name, const void *data, size_t len, unsigned char *out,
+        size_t out_len)
+{
+	static const unsigned char nothing;
+
+	ERR_set_mark ();
+	if (md == NULL || !EVP_Digest (data != NULL ? data : &nothing, len, out, NULL, md, NULL)) {
+		memset (out, 0, out_len);
+		tf_warn ("cannot compute %s: OpenSSL does not provide it here", name);
+	}
+	ERR_pop_to_mark ();
+}
+
+void
+tf_x509_sha1 (const void *data, size_t len, unsigned char *out)
+{
+	digest (EVP_sha1 (), "SHA-1", data, len, out, 20);
+}
+
+void
+tf_x509_md5 (const void *data, size_t len, unsigned char *out)
+{
+	digest (EVP_md5 (), "MD5", data, len, out, 16);
+}
+
+void
+tf_x509_sha256 (const void *data, size_t len, unsigned char *out)
+{
+	digest (EVP_sha256 (), "SHA-256", data, len, out, 32);
+}
+
+/*
+ * Raw contents that happen to read as a whole DER INTEGER (02 01 05) are
+ * taken as DER: the two forms cannot be told apart, and a serial of that
+ * shape is rare enough that p11-kit and NSS make the same choice.
+ */
+size_t
+tf_x509_serial_to_der (const unsigned char *serial, size_t len, unsigned char *out)
+{
+	der_reader r;
+	der_elem e;
+	der_error err;
+	size_t n, i;
+
+	if (serial == NULL || len == 0 || out == NULL)
+		return 0;
+
+	der_init (&r, serial, len);
+	if (der_read (&r, &e, "serial", &err) && e.tag == DER_INTEGER && r.left == 0 &&
+	    e.value.len > 0) {
+		memcpy (out, serial, len);
+		return len;
+	}
+
+	/* The contents are wrapped as they are: they must match the certificate's bytes. */
+	if ((uint64_t)len > UINT32_MAX)
+		return 0;
+	out[0] = DER_INTEGER;
+	if (len < 0x80) {
+		out[1] = (unsigned char)len;
+		n = 0;
+	} else {
+		for (n = 1; n < 4 && (len >> (8 * n)) != 0; n++)
+			;
+		out[1] = (unsigned char)(0x80 | n);
+		for (i = 0; i < n; i++)
+			out[2 + i] = (unsigned char)(len >> (8 * (n - 1 - i)));
+	}
+	memcpy (out + 2 + n, serial, len);
+	return 2 + n + len;
+}
+
+/*
+ * Decodes a Name that is DER and nothing else. Returns NULL (and logs at
+ * debug level, as the caller decides how much a bad name matters) otherwise.
+ */
+static X509_NAME *
+parse_name (const unsigned char *name, size_t len)
+{
+	const unsigned char *p = name;
+	X509_NAME *xn = NULL;
+	der_reader r;
+	der_elem e;
+	der_error err;
+
+	if (name == NULL || len == 0 || len > LONG_MAX) {
+		tf_debug ("name is empty or too large");
+		return NULL;
+	}
+	der_init (&r, name, len);
+	if (!der_expect (&r, DER_SEQUENCE, &e, "name", &err) ||
+	    !der_check (e.value.data, e.value.len, 1, "name", &err)) {
+		tf_debug ("name is not DER: %s: %s", err.what, err.why);
+		return NULL;
+	}
+	if (r.left != 0) {
+		tf_debug ("name has trailing bytes");
+		return NULL;
+	}
+
+	xn = d2i_X509_NAME (NULL, &p, (long)len);
+	if (xn == NULL) {
+		tf_debug ("name refused by OpenSSL");
+		return NULL;
+	}
+	if (p != name + len) {
+		tf_debug ("name has trailing bytes");
+		X509_NAME_free (xn);
+		return NULL;
+	}
+	return xn;
+}
+
+/* A malloc'd UTF-8 copy of value; NULL when it is empty, undecodable or holds a NUL. */
+static char *
+utf8_label (const ASN1_STRING *value)
+{
+	unsigned char *utf8 = NULL;
+	char *label = NULL;
+	int n;
+
+	n = ASN1_STRING_to_UTF8 (&utf8, value);
+	if (n <= 0)
+		goto out;
+	/* A NUL inside would cut the label short without saying so. */
+	if (memchr (utf8, 0, (size_t)n) != NULL)
+		goto out;
+	label = malloc ((size_t)n + 1);
+	if (label == NULL)
+		goto out;
+	memcpy (label, utf8, (size_t)n);
+	label[n] = '\0';
+out:
+	OPENSSL_free (utf8);
+	return label;
+}
+
+/*
+ * The last of an attribute is the most specific (Names run from the country
+ * down). An unusable value (empty, undecodable) is passed over for the one
+ * before it, then for the next attribute in the order.
+ */
+char *
+tf_x509_name_label (const unsigned char *name, size_t len)
+{
+	static const int order[] = {
+	    NID_commonName,
+	    NID_organizationalUnitName,
+	    NID_organizationName,
+	    NID_pkcs9_emailAddress,
+	};
+	const X509_NAME_ENTRY *entry;
+	X509_NAME *xn;
+	char *label = NULL;
+	size_t i;
+	int j;
+
+	ERR_set_mark ();
+	xn = parse_name (name, len);
+	if (xn == NULL)
+		goto out;
+	for (i = 0; i < sizeof (order) / sizeof (order[0]) && label == NULL; i++) {
+		for (j = X509_NAME_entry_count (xn) - 1; j >= 0 && label == NULL; j--) {
+			entry = X509_NAME_get_entry (xn, j);
+			if (OBJ_obj2nid (X509_NAME_ENTRY_get_object (entry)) != order[i])
+				continue;
+			label = utf8_label (X509_NAME_ENTRY_get_data (entry));
+		}
+	}
+out:
+	X509_NAME_free (xn);
+	ERR_pop_to_mark ();
+	return label;
+}
+
+bool
+tf_x509_name_valid (const unsigned char *name, size_t len)
+{
+	X509_NAME *xn;
+	bool valid;
+
+	ERR_set_mark ();
+	xn = parse_name (name, len);
+	valid = xn != NULL;
+	X509_NAME_free (xn);
+	ERR_pop_to_mark ();
+	return valid;
+}
