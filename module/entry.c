@@ -157,7 +157,7 @@ tf_C_Initialize (CK_VOID_PTR init_args)
 		/* A child: forget the parent's state without touching its store connection. */
 		tf_token_abandon (&module.tokens[0]);
 		tf_token_abandon (&module.tokens[1]);
-		memset (&module.cfg, 0, sizeof (module.cfg));
+		tf_config_clear (&module.cfg);
 		tf_session_reset ();
 		module.initialized = false;
 		forked = false;

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "trustfolder.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,10 +65,26 @@ tf_token_fini (tf_token *tok)
 	memset (tok, 0, sizeof (*tok));
 }
 
+/*
+ * The parent's SQLite connections must not be used, or closed, in a forked
+ * child (SQLite's rule). They are kept here, reachable and untouched; the rest
+ * of the token is plain memory and is freed.
+ */
+static tf_store *abandoned[8];
+
 void
 tf_token_abandon (tf_token *tok)
 {
-	/* The parent's SQLite connection must not be touched in a child: leave it. */
+	size_t i;
+
+	for (i = 0; tok->store != NULL && i < sizeof (abandoned) / sizeof (abandoned[0]); i++) {
+		if (abandoned[i] == NULL) {
+			abandoned[i] = tok->store;
+			break;
+		}
+	}
+	pending_free (tok->pending);
+	tf_index_free (tok->index);
 	memset (tok, 0, sizeof (*tok));
 }
 
