@@ -24,13 +24,16 @@ TF_FIXTURES=${TF_FIXTURES:-$TF_ROOT/tests/fixtures}
 TF_CLIENT_TIMEOUT=${TF_CLIENT_TIMEOUT:-120}
 
 # Never let a test write to the real user's store.
-case $HOME in
-"$TF_SCRATCH"/*) ;;
-*)
-	echo "lib.sh: HOME ($HOME) is not inside TF_SCRATCH ($TF_SCRATCH); refusing to run" >&2
-	exit 2
-	;;
-esac
+for _tf_dir in "$HOME" "${XDG_DATA_HOME:-$HOME}" "${XDG_CONFIG_HOME:-$HOME}"; do
+	case $_tf_dir in
+	"$TF_SCRATCH"/*) ;;
+	*)
+		echo "lib.sh: $_tf_dir (HOME or XDG_*) is not inside TF_SCRATCH ($TF_SCRATCH); refusing to run" >&2
+		exit 2
+		;;
+	esac
+done
+unset _tf_dir
 unset TRUSTFOLDER_STORE TRUSTFOLDER_CONFIG TRUSTFOLDER_SESSION
 
 # The output and exit status of the last assert_ok / assert_fails / run.

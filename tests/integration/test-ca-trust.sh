@@ -2,6 +2,7 @@
 # "Accept forever" for a CA: certutil -A -h "Trust Folder" -t "C,," stores the
 # certificate and its trust in the module (nothing in NSS's own database), and
 # NSS then accepts a server certificate the CA issued.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 ca=$(fixture ca.pem)

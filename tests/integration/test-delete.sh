@@ -1,6 +1,7 @@
 #!/bin/bash
 # certutil -D removes a certificate and its trust from Trust Folder: nothing
 # of it is left in the store, and NSS no longer trusts what it issued.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 ca=$(fixture ca.pem)

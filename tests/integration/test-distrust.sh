@@ -2,6 +2,7 @@
 # "Do not accept" for a CA: certutil -M -t "p,p,p" on a CA the module trusts
 # turns the decision around in place (one record, now distrusted), and NSS
 # rejects what the CA issued with SEC_ERROR_UNTRUSTED_ISSUER.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 ca=$(fixture ca.pem)

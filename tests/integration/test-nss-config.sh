@@ -2,6 +2,7 @@
 # The shipped nss-config/pkcs11.txt stanza, appended to a database's
 # pkcs11.txt (with the library path pointed at the module under test), loads
 # the module with trustOrder 50; policies.json names the same installed path.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 stanza=$TF_ROOT/nss-config/pkcs11.txt

@@ -2,6 +2,7 @@
 # "Accept forever": a decision written to Trust Folder by one process is there
 # for every later process of the user, whichever NSS database it opens,
 # because it lives in the user's store (created private: 0700 / 0600).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 ca=$(fixture ca.pem)

@@ -2,6 +2,7 @@
 # scripts/register-nss against the real module: it creates the database,
 # adds the module so that certutil can use its tokens, is idempotent, points
 # the module at another store with --store, and removes it with --remove.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 register=$TF_ROOT/scripts/register-nss

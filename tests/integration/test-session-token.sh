@@ -3,6 +3,7 @@
 # the process that made it and gone for the next process; it never reaches
 # the store. The same program writing to Trust Folder leaves a decision that
 # the next process finds.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 ca=$(fixture ca.pem)

@@ -2,6 +2,7 @@
 # TLS through a CA decision: with the CA trusted ("C,,") in Trust Folder,
 # tstclnt accepts a server whose certificate the CA issued; with the CA
 # distrusted ("p,p,p"), it rejects it.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 ca=$(fixture ca.pem)

@@ -2,6 +2,7 @@
 # A self-signed server certificate accepted as a peer ("P,,") in Trust Folder:
 # tstclnt completes a TLS handshake with a local openssl s_server presenting
 # it; distrusted ("p,p,p"), the handshake fails.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 cert=$(fixture selfsigned.pem)
