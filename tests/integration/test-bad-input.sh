@@ -70,13 +70,21 @@ chmod 0755 "$TF_SCRATCH" "$HOME" "$(dirname "$store")" "$(dirname "$(dirname "$s
 	"$(dirname "$(dirname "$(dirname "$store")")")"
 chmod 0644 "$store"
 chmod -R a+rX "$db"
+# The user must be able to reach the module and the helper wherever the tree is.
+mkdir -p "$TF_SCRATCH/bin"
+cp "$TF_MODULE" "$TF_HELPERS/p11-client" "$TF_SCRATCH/bin/"
+chmod 0755 "$TF_SCRATCH/bin" "$TF_SCRATCH/bin"/*
+module_copy=$TF_SCRATCH/bin/${TF_MODULE##*/}
+modutil -dbdir "sql:$db" -delete trustfolder -force >/dev/null
+modutil -dbdir "sql:$db" -add trustfolder -libfile "$module_copy" -force >/dev/null
+chmod -R a+rX "$db"
 as_user() {
 	client setpriv --reuid="$user" --regid=nogroup --clear-groups env HOME="$HOME" \
 		XDG_DATA_HOME="${XDG_DATA_HOME:-}" "$@"
 }
 assert_ok as_user certutil -L -d "sql:$db" -h "Trust Folder"
 assert_match "$(listed_certs "$output")" '^Trust Folder:ca +C,, *$'
-assert_fails as_user "$TF_HELPERS/p11-client" "$TF_MODULE" create-bad class "$TF_SCRATCH/server.der"
+assert_fails as_user "$TF_SCRATCH/bin/p11-client" "$module_copy" create-bad class "$TF_SCRATCH/server.der"
 assert_contains "$output" "C_OpenSession failed: 0xe2" # CKR_TOKEN_WRITE_PROTECTED
 assert_fails as_user certutil -A -d "sql:$db" -h "Trust Folder" -n other -t "C,," -i "$server"
 assert_eq "$(store_sql 'SELECT count(*) FROM records')" 1 "records after a refused write"
