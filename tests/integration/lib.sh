@@ -288,6 +288,18 @@ listed_certs() {
 	sed -e '1,/SSL,S\/MIME,JAR\/XPI/d' -e '/^[[:space:]]*$/d' <<<"$1"
 }
 
+# assert_token_empty DBDIR TOKEN: TOKEN holds no certificate. certutil -L -h
+# prints an empty list and exits 0 even for a token that does not exist (a
+# module that failed to load), so the token's presence is checked first.
+assert_token_empty() {
+	assert_ok client certutil -U -d "sql:$1"
+	assert_match "$output" "^ *token: $2 *\$"
+	assert_ok client certutil -L -d "sql:$1" -h "$2"
+	if [ -n "$(listed_certs "$output")" ]; then
+		fail "expected no certificate in $2, got:" "$output"
+	fi
+}
+
 # ---------------------------------------------------------------------------
 # The store
 

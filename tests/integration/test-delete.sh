@@ -37,6 +37,5 @@ assert_ok client certutil -D -d "sql:$db" -n "Trust Folder:selfsigned"
 assert_eq "$(store_count_cert "$selfsigned")" 0 "store records for the self-signed certificate"
 assert_eq "$(store_sql 'SELECT count(*) FROM records;')" 0 "records left in the store"
 
-assert_ok client certutil -L -d "sql:$db" -h "Trust Folder"
-assert_eq "$(listed_certs "$output")" "" "certificates left in Trust Folder"
+assert_token_empty "$db" "Trust Folder"
 assert_eq "$(nssdb_internal_count "$db")" 0 "objects in NSS's cert9.db"

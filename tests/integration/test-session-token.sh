@@ -20,8 +20,7 @@ assert_contains "$output" "token certificates: 1"
 assert_contains "$output" "verify: ok"
 
 # The next process: nothing in the session token, nothing to verify against.
-assert_ok client certutil -L -d "sql:$db" -h "Trust Folder Session"
-assert_eq "$(listed_certs "$output")" "" "certificates in Trust Folder Session seen by a new process"
+assert_token_empty "$db" "Trust Folder Session"
 run client "$check" --no-import --token "Trust Folder Session" "$db" - "$server"
 assert_eq "$status" 1 "nss-session-check exit status in a new process"
 assert_contains "$output" "token certificates: 0"
@@ -31,8 +30,7 @@ assert_contains "$output" "ERROR -8179"
 
 # The same with certutil: its session decision ends with it.
 assert_ok client certutil -A -d "sql:$db" -h "Trust Folder Session" -n ca -t "C,," -i "$ca"
-assert_ok client certutil -L -d "sql:$db" -h "Trust Folder Session"
-assert_eq "$(listed_certs "$output")" "" "certificates in Trust Folder Session after certutil -A exited"
+assert_token_empty "$db" "Trust Folder Session"
 
 # Nothing of it went to disk: neither the store nor NSS's database.
 if [ -f "$(store_path)" ]; then
