@@ -75,8 +75,8 @@ mkdir -p "$TF_SCRATCH/bin"
 cp "$TF_MODULE" "$TF_HELPERS/p11-client" "$TF_SCRATCH/bin/"
 chmod 0755 "$TF_SCRATCH/bin" "$TF_SCRATCH/bin"/*
 module_copy=$TF_SCRATCH/bin/${TF_MODULE##*/}
-modutil -dbdir "sql:$db" -delete trustfolder -force >/dev/null
-modutil -dbdir "sql:$db" -add trustfolder -libfile "$module_copy" -force >/dev/null
+client modutil -dbdir "sql:$db" -delete trustfolder -force >/dev/null
+client modutil -dbdir "sql:$db" -add trustfolder -libfile "$module_copy" -force >/dev/null
 chmod -R a+rX "$db"
 as_user() {
 	client setpriv --reuid="$user" --regid=nogroup --clear-groups env HOME="$HOME" \
