@@ -81,4 +81,21 @@
 #define TF_CKO_X_CERTIFICATE_EXTENSION	0xD84447C8UL
 #define TF_CKA_X_CRITICAL		0xD8444765UL
 
+/*
+ * trustfolder's own attributes, on the certificate and trust objects of a
+ * decision (vendor range 0xD446xxxx, "TF"). The command-line tool writes them;
+ * other clients may read them.
+ *   TF_CKA_DECISION_EXPIRES   CK_ULONG, unix time the decision ends (0: never);
+ *                             after it, no view shows positive trust
+ *   TF_CKA_PINNED_HOSTS       UTF-8, host names the decision is bound to,
+ *                             comma-separated, no NUL (empty: none)
+ *   TF_CKA_DECISION_CREATED   CK_ULONG, unix time of the first write (read-only)
+ *   TF_CKA_DECISION_CREATOR   UTF-8, the program that made the decision
+ */
+#define TF_CKA_VENDOR		 0xD4460000UL
+#define TF_CKA_DECISION_EXPIRES	 (TF_CKA_VENDOR + 1)
+#define TF_CKA_PINNED_HOSTS	 (TF_CKA_VENDOR + 2)
+#define TF_CKA_DECISION_CREATED	 (TF_CKA_VENDOR + 3)
+#define TF_CKA_DECISION_CREATOR	 (TF_CKA_VENDOR + 4)
+
 #endif /* TRUSTFOLDER_H */

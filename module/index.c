@@ -112,6 +112,8 @@ record_key (const tf_record *rec, int t, const void **a, size_t *alen, const voi
 		*alen = rec->der.len;
 		return rec->der.len > 0;
 	default:
+		*a = NULL;
+		*alen = 0;
 		return false;
 	}
 }
@@ -333,8 +335,8 @@ tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, cons
 		   size_t blen, tf_index_fn fn, void *ctx)
 {
 	table *tab = &index->tables[key];
-	const void *ra, *rb;
-	size_t ralen, rblen;
+	const void *ra = NULL, *rb = NULL;
+	size_t ralen = 0, rblen = 0;
 	entry *e, *next;
 	uint64_t h;
 

@@ -56,7 +56,7 @@ val_date (attr_val *v, int64_t when)
 {
 	time_t t = (time_t)when;
 	struct tm tm;
-	char buf[16];
+	char buf[40];
 
 	if (gmtime_r (&t, &tm) == NULL) {
 		val_bytes (v, NULL, 0);
@@ -358,6 +358,28 @@ nss_trust_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, attr_val *v)
 	return false;
 }
 
+/* trustfolder's own attributes of a decision, on every view of a record. */
+static bool
+decision_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, attr_val *v)
+{
+	switch (type) {
+	case TF_CKA_DECISION_EXPIRES:
+		val_ulong (v, (CK_ULONG)(rec->expires > 0 ? rec->expires : 0));
+		return true;
+	case TF_CKA_DECISION_CREATED:
+		val_ulong (v, (CK_ULONG)(rec->created > 0 ? rec->created : 0));
+		return true;
+	case TF_CKA_PINNED_HOSTS:
+		val_bytes (v, rec->hosts, rec->hosts ? strlen (rec->hosts) : 0);
+		return true;
+	case TF_CKA_DECISION_CREATOR:
+		val_bytes (v, rec->creator, rec->creator ? strlen (rec->creator) : 0);
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Computes one attribute of a view. false: the object has no such attribute. */
 static bool
 view_attr (const tf_token *tok, const tf_record *rec, tf_view view, CK_ATTRIBUTE_TYPE type,
@@ -365,6 +387,8 @@ view_attr (const tf_token *tok, const tf_record *rec, tf_view view, CK_ATTRIBUTE
 {
 	memset (v, 0, sizeof (*v));
 	if (common_attr (tok, rec, view, type, v))
+		return true;
+	if (rec != NULL && decision_attr (rec, type, v))
 		return true;
 	switch (view) {
 	case TF_VIEW_CERT:
@@ -672,6 +696,10 @@ static const attr_rule cert_rules[] = {
 	{ CKA_HASH_OF_ISSUER_PUBLIC_KEY, A_CREATE | A_FIXED },
 	{ CKA_JAVA_MIDP_SECURITY_DOMAIN, A_CREATE | A_FIXED },
 	{ CKA_NAME_HASH_ALGORITHM, A_CREATE | A_FIXED },
+	{ TF_CKA_DECISION_EXPIRES, A_CREATE | A_SET },
+	{ TF_CKA_PINNED_HOSTS, A_CREATE | A_SET },
+	{ TF_CKA_DECISION_CREATOR, A_CREATE | A_SET },
+	{ TF_CKA_DECISION_CREATED, 0 },
 };
 
 static const attr_rule nss_trust_rules[] = {
@@ -691,6 +719,10 @@ static const attr_rule nss_trust_rules[] = {
 	{ TF_CKA_NSS_TRUST_CODE_SIGNING, A_CREATE | A_SET },
 	{ TF_CKA_NSS_TRUST_EMAIL, A_CREATE | A_SET },
 	{ TF_CKA_NSS_TRUST_STEP_UP, A_CREATE | A_SET },
+	{ TF_CKA_DECISION_EXPIRES, A_CREATE | A_SET },
+	{ TF_CKA_PINNED_HOSTS, A_CREATE | A_SET },
+	{ TF_CKA_DECISION_CREATOR, A_CREATE | A_SET },
+	{ TF_CKA_DECISION_CREATED, 0 },
 };
 
 #define N_RULES(r) (sizeof (r) / sizeof ((r)[0]))
@@ -862,6 +894,89 @@ apply_category (tf_record *rec, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
 	rec->category = category;
+	return CKR_OK;
+}
+
+/* A UTF-8 string attribute with no NUL, as a C string; NULL value when empty. */
+static CK_RV
+string_attr (const CK_ATTRIBUTE *attr, const char *what, char **out)
+{
+	const unsigned char *p = attr->pValue;
+	CK_ULONG i;
+
+	*out = NULL;
+	for (i = 0; i < attr->ulValueLen; i++) {
+		if (p[i] == '\0') {
+			tf_warn ("%s must not contain a NUL byte", what);
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+		}
+	}
+	if (attr->ulValueLen == 0)
+		return CKR_OK;
+	*out = strndup (attr->pValue, attr->ulValueLen);
+	return *out != NULL ? CKR_OK : CKR_HOST_MEMORY;
+}
+
+/*
+ * Pinned host names: comma-separated DNS names or addresses (letters, digits,
+ * '-', '.', ':', '*', '[', ']'), stored lower-case.
+ */
+static CK_RV
+normalize_hosts (char *hosts)
+{
+	char *p;
+
+	for (p = hosts; *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		else if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+			   *p == '.' || *p == ':' || *p == '*' || *p == ',' || *p == '[' || *p == ']')) {
+			tf_warn ("pinned host names may hold letters, digits and - . : * [ ] "
+				 "separated by commas; not '%c'",
+				 *p);
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+		}
+	}
+	if (hosts[0] == ',' || strstr (hosts, ",,") != NULL || hosts[strlen (hosts) - 1] == ',') {
+		tf_warn ("pinned host names: an empty name in \"%s\"", hosts);
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	return CKR_OK;
+}
+
+/* trustfolder's own attributes: the decision's end, pinned hosts, creator. */
+static CK_RV
+apply_decision (tf_record *rec, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
+{
+	const CK_ATTRIBUTE *attr;
+	CK_ULONG expires;
+	char *s = NULL;
+	bool found;
+	CK_RV rv;
+
+	rv = tf_attrs_get_ulong (tmpl, count, TF_CKA_DECISION_EXPIRES, &expires, &found);
+	if (rv != CKR_OK)
+		return rv;
+	if (found)
+		rec->expires = (int64_t)(expires > (CK_ULONG)INT64_MAX ? INT64_MAX : expires);
+	if ((attr = tf_attrs_find (tmpl, count, TF_CKA_PINNED_HOSTS)) != NULL) {
+		rv = string_attr (attr, "CKA pinned hosts", &s);
+		if (rv == CKR_OK && s != NULL)
+			rv = normalize_hosts (s);
+		if (rv != CKR_OK) {
+			free (s);
+			return rv;
+		}
+		free (rec->hosts);
+		rec->hosts = s;
+	}
+	if ((attr = tf_attrs_find (tmpl, count, TF_CKA_DECISION_CREATOR)) != NULL) {
+		rv = string_attr (attr, "the decision's creator", &s);
+		if (rv != CKR_OK)
+			return rv;
+		free (rec->creator);
+		rec->creator = s;
+	}
 	return CKR_OK;
 }
 
@@ -1118,6 +1233,8 @@ create_cert (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tmpl, C
 		rv = apply_category (rec, tmpl, count);
 	if (rv == CKR_OK)
 		rv = apply_p11kit_trust (rec, tmpl, count);
+	if (rv == CKR_OK)
+		rv = apply_decision (rec, tmpl, count);
 	if (rv != CKR_OK)
 		goto fail;
 
@@ -1209,6 +1326,8 @@ create_nss_trust (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tm
 		goto fail;
 	}
 	rv = apply_nss_trust (rec, tmpl, count, true);
+	if (rv == CKR_OK)
+		rv = apply_decision (rec, tmpl, count);
 	if (rv == CKR_OK)
 		rv = check_fixed (tok, rec, TF_VIEW_NSS_TRUST, nss_trust_rules,
 				  N_RULES (nss_trust_rules), tmpl, count, true, "NSS trust");
@@ -1332,6 +1451,8 @@ tf_object_set (tf_token *tok, CK_OBJECT_HANDLE handle, const CK_ATTRIBUTE *tmpl,
 		if (rv == CKR_OK)
 			rv = apply_nss_trust (rec, tmpl, count, false);
 	}
+	if (rv == CKR_OK)
+		rv = apply_decision (rec, tmpl, count);
 	if (rv == CKR_OK)
 		rv = check_hash_rule (rec);
 	if (rv != CKR_OK)
