@@ -126,7 +126,12 @@ tf_token_info (const tf_token *tok, CK_TOKEN_INFO *info)
 	memset (info, 0, sizeof (*info));
 	pad (info->label, sizeof (info->label), tok->label);
 	pad (info->manufacturerID, sizeof (info->manufacturerID), TF_MANUFACTURER);
-	pad (info->model, sizeof (info->model), tok->path != NULL ? "persistent" : "session");
+	/* The model says where the token keeps its decisions (the tool reads it). */
+	if (tok->slot == TF_SLOT_PERSISTENT)
+		pad (info->model, sizeof (info->model), "persistent");
+	else
+		pad (info->model, sizeof (info->model),
+		     tok->path != NULL ? "session-runtime" : "session-memory");
 	snprintf (serial, sizeof (serial), "%lu", (unsigned long)tok->slot);
 	pad (info->serialNumber, sizeof (info->serialNumber), serial);
 	info->flags = CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
