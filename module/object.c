@@ -339,7 +339,7 @@ nss_trust_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, attr_val *v)
 		val_bytes (v, rec->sha1, sizeof (rec->sha1));
 		return true;
 	case TF_CKA_CERT_MD5_HASH:
-		if (!rec->has_hash)
+		if (!rec->has_md5)
 			return false;
 		val_bytes (v, rec->md5, sizeof (rec->md5));
 		return true;
@@ -1017,12 +1017,14 @@ apply_nss_trust (tf_record *rec, const CK_ATTRIBUTE *tmpl, CK_ULONG count, bool 
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		}
 	} else if (sha1 != NULL) {
+		/* A trust-only record: the hashes name the certificate held elsewhere. */
+		if (rec->has_hash && memcmp (rec->sha1, sha1->pValue, 20) != 0)
+			rec->has_md5 = rec->has_sha256 = false;
 		memcpy (rec->sha1, sha1->pValue, 20);
+		rec->has_hash = true;
 		if (md5 != NULL)
 			memcpy (rec->md5, md5->pValue, 16);
-		else
-			memset (rec->md5, 0, 16);
-		rec->has_hash = true;
+		rec->has_md5 = rec->has_md5 || md5 != NULL;
 	} else if (md5 != NULL) {
 		tf_warn ("CKA_CERT_MD5_HASH without CKA_CERT_SHA1_HASH is not enough to name a "
 			 "certificate");
@@ -1064,7 +1066,7 @@ apply_nss_trust (tf_record *rec, const CK_ATTRIBUTE *tmpl, CK_ULONG count, bool 
 static CK_RV
 check_hash_rule (const tf_record *rec)
 {
-	if (tf_record_is_positive (rec) && !rec->has_hash) {
+	if (tf_record_is_positive (rec) && !tf_record_has_any_hash (rec)) {
 		tf_warn ("positive trust for a certificate this token does not hold needs "
 			 "CKA_CERT_SHA1_HASH");
 		return CKR_TEMPLATE_INCOMPLETE;
@@ -1146,7 +1148,8 @@ set_certificate (tf_record *rec, const unsigned char *der, size_t len, const tf_
 		return CKR_HOST_MEMORY;
 	tf_x509_sha1 (der, len, rec->sha1);
 	tf_x509_md5 (der, len, rec->md5);
-	rec->has_hash = true;
+	tf_x509_sha256 (der, len, rec->sha256);
+	rec->has_hash = rec->has_md5 = rec->has_sha256 = true;
 	return CKR_OK;
 }
 

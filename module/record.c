@@ -130,3 +130,9 @@ tf_record_is_positive (const tf_record *rec)
 	}
 	return false;
 }
+
+bool
+tf_record_has_any_hash (const tf_record *rec)
+{
+	return rec->has_hash || rec->has_sha256;
+}

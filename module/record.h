@@ -49,9 +49,18 @@ typedef struct tf_record {
 	tf_bytes label;		/* CKA_LABEL, no NUL */
 	tf_bytes email;		/* CKA_NSS_EMAIL as given */
 
-	bool has_hash;		/* sha1 and md5 are known (from der or from a trust write) */
+	/*
+	 * Hashes of the certificate: all known when der is held; otherwise as
+	 * a trust write gave them (NSS: SHA-1 and MD5; PKCS#11 3.2: SHA-256
+	 * or SHA-1). A record with none applies to any certificate with its
+	 * issuer and serial.
+	 */
+	bool has_hash;		/* sha1 is known */
+	bool has_md5;
+	bool has_sha256;
 	unsigned char sha1[20];
 	unsigned char md5[16];
+	unsigned char sha256[32];
 
 	bool has_trust;		/* a trust decision exists (the trust views are present) */
 	uint8_t trust[TF_PURPOSE_COUNT]; /* tf_level per purpose */
@@ -85,5 +94,8 @@ bool tf_bytes_equal (const tf_bytes *a, const void *data, size_t len);
 
 /* true when any purpose is anchor, peer or CA (positive trust, which needs a hash). */
 bool tf_record_is_positive (const tf_record *rec);
+
+/* true when the record names its certificate by some hash. */
+bool tf_record_has_any_hash (const tf_record *rec);
 
 #endif /* TF_RECORD_H */

@@ -62,6 +62,7 @@ enum {
 	COL_EXPIRES,
 	COL_CREATED,
 	COL_CREATOR,
+	COL_SHA256,
 	COL_COUNT, /* also the ?N of the id in UPDATE */
 };
 
@@ -111,7 +112,8 @@ static const char schema_sql[] =
 	" hosts TEXT,"
 	" expires INTEGER,"
 	" created INTEGER,"
-	" creator TEXT);"
+	" creator TEXT,"
+	" sha256 BLOB);"
 	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer, serial);"
 	"CREATE INDEX records_seq ON records (seq);"
 	"CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
@@ -148,22 +150,22 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_RECORDS_SINCE] = "SELECT id, seq, der, issuer, serial, subject, ckaid, label, email,"
                          " sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                          " trust_email, step_up, category, stapled_eku, hosts, expires,"
-                         " created, creator"
+                         " created, creator, sha256"
                          " FROM records WHERE seq > ?1 ORDER BY seq, id",
     [ST_GONE_SINCE] = "SELECT id FROM tombstones WHERE seq > ?1 ORDER BY seq, id",
     [ST_INSERT] = "INSERT INTO records (seq, der, issuer, serial, subject, ckaid, label,"
                   " email, sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                   " trust_email, step_up, category, stapled_eku, hosts, expires, created,"
-                  " creator)"
+                  " creator, sha256)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     [ST_UPDATE] = "UPDATE records SET seq = ?1, der = ?2, issuer = ?3, serial = ?4,"
                   " subject = ?5, ckaid = ?6, label = ?7, email = ?8, sha1 = ?9, md5 = ?10,"
                   " has_trust = ?11, trust_server = ?12, trust_client = ?13,"
                   " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
                   " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
-                  " creator = ?22"
-                  " WHERE id = ?23",
+                  " creator = ?22, sha256 = ?23"
+                  " WHERE id = ?24",
     [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
     [ST_TOMBSTONE] = "INSERT OR REPLACE INTO tombstones (id, seq) VALUES (?1, ?2)",
 };
@@ -780,6 +782,24 @@ column_bytes (sqlite3_stmt *stmt, int col, tf_bytes *dst)
 	return tf_bytes_set (dst, data, (size_t)len);
 }
 
+/* A hash column: NULL (unknown) or exactly len bytes; anything else is damage. */
+static bool
+column_hash (tf_store *store, sqlite3_stmt *stmt, int col, const tf_record *rec,
+             unsigned char *out, size_t len, bool *known)
+{
+	*known = false;
+	if (sqlite3_column_type (stmt, col) == SQLITE_NULL)
+		return true;
+	if ((size_t)sqlite3_column_bytes (stmt, col) != len) {
+		tf_error ("store %s is damaged: record %lld has a hash of the wrong size",
+		          store->path, (long long)rec->store_id);
+		return false;
+	}
+	memcpy (out, sqlite3_column_blob (stmt, col), len);
+	*known = true;
+	return true;
+}
+
 static bool
 column_string (sqlite3_stmt *stmt, int col, char **dst)
 {
@@ -820,17 +840,12 @@ read_record (tf_store *store, sqlite3_stmt *stmt, tf_record **out)
 		goto out;
 
 	rv = CKR_DEVICE_ERROR;
-	if (sqlite3_column_type (stmt, COL_SHA1) != SQLITE_NULL) {
-		if (sqlite3_column_bytes (stmt, COL_SHA1) != sizeof (rec->sha1) ||
-		    sqlite3_column_bytes (stmt, COL_MD5) != sizeof (rec->md5)) {
-			tf_error ("store %s is damaged: record %lld has a hash of the wrong size",
-			          store->path, (long long)rec->store_id);
-			goto out;
-		}
-		memcpy (rec->sha1, sqlite3_column_blob (stmt, COL_SHA1), sizeof (rec->sha1));
-		memcpy (rec->md5, sqlite3_column_blob (stmt, COL_MD5), sizeof (rec->md5));
-		rec->has_hash = true;
-	}
+	if (!column_hash (store, stmt, COL_SHA1, rec, rec->sha1, sizeof (rec->sha1),
+			  &rec->has_hash) ||
+	    !column_hash (store, stmt, COL_MD5, rec, rec->md5, sizeof (rec->md5), &rec->has_md5) ||
+	    !column_hash (store, stmt, COL_SHA256, rec, rec->sha256, sizeof (rec->sha256),
+			  &rec->has_sha256))
+		goto out;
 
 	rec->has_trust = sqlite3_column_int64 (stmt, COL_HAS_TRUST) != 0;
 	for (p = 0; p < TF_PURPOSE_COUNT; p++) {
@@ -894,14 +909,15 @@ bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
 		bytes = (const tf_bytes *)((const char *)rec + byte_columns[i].offset);
 		rc = bind_bytes (stmt, byte_columns[i].col, bytes, byte_columns[i].required);
 	}
-	if (rc == SQLITE_OK && rec->has_hash) {
+	/* An unknown hash stays unbound, which is NULL. */
+	if (rc == SQLITE_OK && rec->has_hash)
 		rc = sqlite3_bind_blob (stmt, COL_SHA1, rec->sha1, sizeof (rec->sha1),
 		                        SQLITE_STATIC);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_bind_blob (stmt, COL_MD5, rec->md5, sizeof (rec->md5),
-			                        SQLITE_STATIC);
-	}
-	/* Without a hash, sha1 and md5 stay unbound, which is NULL. */
+	if (rc == SQLITE_OK && rec->has_md5)
+		rc = sqlite3_bind_blob (stmt, COL_MD5, rec->md5, sizeof (rec->md5), SQLITE_STATIC);
+	if (rc == SQLITE_OK && rec->has_sha256)
+		rc = sqlite3_bind_blob (stmt, COL_SHA256, rec->sha256, sizeof (rec->sha256),
+		                        SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int (stmt, COL_HAS_TRUST, rec->has_trust ? 1 : 0);
 	for (p = 0; p < TF_PURPOSE_COUNT && rc == SQLITE_OK; p++)

@@ -174,11 +174,13 @@ make_record (int n)
 	snprintf (text, sizeof (text), "label %d", n);
 	set_bytes (&rec->label, text);
 	set_bytes (&rec->email, "someone@example.org");
-	rec->has_hash = true;
+	rec->has_hash = rec->has_md5 = rec->has_sha256 = true;
 	for (i = 0; i < 20; i++)
 		rec->sha1[i] = (unsigned char)(n + i);
 	for (i = 0; i < 16; i++)
 		rec->md5[i] = (unsigned char)(0xf0 - n - i);
+	for (i = 0; i < 32; i++)
+		rec->sha256[i] = (unsigned char)(0x80 + n + i);
 	rec->has_trust = true;
 	rec->trust[TF_PURPOSE_SERVER] = TF_LEVEL_ANCHOR;
 	rec->trust[TF_PURPOSE_CLIENT] = TF_LEVEL_CA;
@@ -229,10 +231,14 @@ assert_record_equal (const tf_record *got, const tf_record *want)
 	assert_bytes_equal (&got->label, &want->label);
 	assert_bytes_equal (&got->email, &want->email);
 	assert_int_equal (got->has_hash, want->has_hash);
-	if (want->has_hash) {
+	assert_int_equal (got->has_md5, want->has_md5);
+	assert_int_equal (got->has_sha256, want->has_sha256);
+	if (want->has_hash)
 		assert_memory_equal (got->sha1, want->sha1, sizeof (got->sha1));
+	if (want->has_md5)
 		assert_memory_equal (got->md5, want->md5, sizeof (got->md5));
-	}
+	if (want->has_sha256)
+		assert_memory_equal (got->sha256, want->sha256, sizeof (got->sha256));
 	assert_int_equal (got->has_trust, want->has_trust);
 	for (i = 0; i < TF_PURPOSE_COUNT; i++)
 		assert_int_equal (got->trust[i], want->trust[i]);
@@ -437,7 +443,7 @@ test_update (void **state)
 
 	set_bytes (&rec->label, "renamed");
 	tf_bytes_clear (&rec->der);
-	rec->has_hash = false;
+	rec->has_hash = rec->has_md5 = rec->has_sha256 = false;
 	rec->trust[TF_PURPOSE_SERVER] = TF_LEVEL_DISTRUSTED;
 	free (rec->hosts);
 	rec->hosts = NULL;
