@@ -1,0 +1,591 @@
+/*
+ * The in-memory index through its own interface (index.h): ownership of
+ * records, lookups by uid and store row, and every key answering exactly the
+ * records that carry it, also when keys share a bucket or a whole hash.
+ */
+#include "unit.h"
+
+#include "index.h"
+#include "record.h"
+
+#include <string.h>
+
+#define MANY 10000
+
+/* What a walk over the index delivered. */
+typedef struct {
+	tf_record **recs;
+	size_t n;
+	size_t cap;
+	size_t stop_after; /* 0: never stop */
+} visits;
+
+static bool
+visit (void *ctx, tf_record *rec)
+{
+	visits *v = ctx;
+
+	if (v->n == v->cap) {
+		tf_record **bigger;
+
+		v->cap = v->cap ? v->cap * 2 : 16;
+		bigger = realloc (v->recs, v->cap * sizeof (*bigger));
+		assert_non_null (bigger);
+		v->recs = bigger;
+	}
+	v->recs[v->n++] = rec;
+	return v->stop_after == 0 || v->n < v->stop_after;
+}
+
+static void
+visits_reset (visits *v)
+{
+	free (v->recs);
+	memset (v, 0, sizeof (*v));
+}
+
+static bool
+visited (const visits *v, const tf_record *rec)
+{
+	size_t i;
+
+	for (i = 0; i < v->n; i++) {
+		if (v->recs[i] == rec)
+			return true;
+	}
+	return false;
+}
+
+static void
+set (tf_bytes *b, const char *s)
+{
+	if (s != NULL)
+		assert_true (tf_bytes_set (b, s, strlen (s)));
+}
+
+/* A record with these keys (NULL: empty), not yet indexed. */
+static tf_record *
+make (const char *issuer, const char *serial, const char *subject, const char *id,
+      const char *label, const char *der)
+{
+	tf_record *rec = tf_record_new ();
+
+	assert_non_null (rec);
+	set (&rec->issuer, issuer);
+	set (&rec->serial, serial);
+	set (&rec->subject, subject);
+	set (&rec->id, id);
+	set (&rec->label, label);
+	set (&rec->der, der);
+	return rec;
+}
+
+static tf_record *
+take (tf_index *index, tf_record *rec)
+{
+	assert_true (tf_index_take (index, rec));
+	assert_int_not_equal (rec->uid, 0);
+	return rec;
+}
+
+/*
+ * The records found by one key are exactly the ones listed (NULL-terminated),
+ * each once, failing at the caller's line.
+ */
+#define assert_key_finds(index, key, a, b, ...)                                                    \
+	check_key_finds ((index), (key), (a), (b), (const tf_record *[]){__VA_ARGS__, NULL},       \
+	                 __FILE__, __LINE__)
+
+static void
+check_key_finds (tf_index *index, tf_key key, const char *a, const char *b,
+                 const tf_record *const *want, const char *file, int line)
+{
+	visits v = {0};
+	size_t n, i, j;
+
+	tf_index_each_key (index, key, a, strlen (a), b, b != NULL ? strlen (b) : 0, visit, &v);
+	for (n = 0; want[n] != NULL; n++)
+		_assert_true (visited (&v, want[n]), "an expected record was found", file, line);
+	_assert_int_equal (v.n, n, file, line);
+	for (i = 0; i < v.n; i++) {
+		for (j = i + 1; j < v.n; j++)
+			_assert_true (v.recs[i] != v.recs[j], "each record found once", file, line);
+	}
+	visits_reset (&v);
+}
+
+#define assert_key_finds_nothing(index, key, a, b)                                                 \
+	check_key_finds ((index), (key), (a), (b), (const tf_record *[]){NULL}, __FILE__, __LINE__)
+
+static void
+test_empty (void **state)
+{
+	tf_index *index = tf_index_new ();
+	visits v = {0};
+
+	(void)state;
+	assert_non_null (index);
+	assert_int_equal (tf_index_count (index), 0);
+	assert_null (tf_index_lookup (index, 1));
+	assert_null (tf_index_lookup_store_id (index, 1));
+	assert_null (tf_index_remove (index, 1));
+	tf_index_each (index, visit, &v);
+	assert_int_equal (v.n, 0);
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "x", NULL);
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "x", "y");
+	tf_index_free (index);
+	tf_index_free (NULL);
+}
+
+static void
+test_take_lookup_remove (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *a, *b, *got;
+	uint64_t uid_a;
+
+	(void)state;
+	a = make ("I", "\x02\x01\x01", "S-a", "id-a", "label-a", "der-a");
+	a->store_id = 17;
+	b = make ("I", "\x02\x01\x02", "S-b", "id-b", "label-b", "der-b");
+	b->store_id = -5; /* a row id is whatever the store says */
+	take (index, a);
+	take (index, b);
+	uid_a = a->uid;
+	assert_int_not_equal (a->uid, b->uid);
+	assert_int_equal (tf_index_count (index), 2);
+
+	assert_ptr_equal (tf_index_lookup (index, a->uid), a);
+	assert_ptr_equal (tf_index_lookup (index, b->uid), b);
+	assert_ptr_equal (tf_index_lookup_store_id (index, 17), a);
+	assert_ptr_equal (tf_index_lookup_store_id (index, -5), b);
+	assert_null (tf_index_lookup_store_id (index, 18));
+	assert_null (tf_index_lookup (index, 0));
+
+	got = tf_index_remove (index, uid_a);
+	assert_ptr_equal (got, a);
+	assert_int_equal (tf_index_count (index), 1);
+	assert_null (tf_index_lookup (index, uid_a));
+	assert_null (tf_index_lookup_store_id (index, 17));
+	assert_null (tf_index_remove (index, uid_a));
+	/* Gone from every key, and b is still there under each. */
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "I", "\x02\x01\x02", b);
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "I", "\x02\x01\x01");
+	assert_key_finds_nothing (index, TF_KEY_SUBJECT, "S-a", NULL);
+	assert_key_finds_nothing (index, TF_KEY_ID, "id-a", NULL);
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "label-a", NULL);
+	assert_key_finds_nothing (index, TF_KEY_VALUE, "der-a", NULL);
+	assert_key_finds (index, TF_KEY_LABEL, "label-b", NULL, b);
+
+	/* The removed record is the caller's again. */
+	assert_int_equal (a->uid, uid_a);
+	tf_record_free (a);
+	tf_index_free (index);
+}
+
+static void
+test_store_id_zero (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *unstored;
+
+	(void)state;
+	unstored = take (index, make (NULL, NULL, NULL, NULL, "session object", NULL));
+	assert_null (tf_index_lookup_store_id (index, 0));
+	assert_ptr_equal (tf_index_lookup (index, unstored->uid), unstored);
+	tf_index_free (index);
+}
+
+static void
+test_each_key_exact (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *a, *b, *c, *d, *e;
+
+	(void)state;
+	a = take (index, make ("CN=Root", "\x02\x01\x01", "CN=Leaf", "k1", "Leaf", "der-a"));
+	b = take (index, make ("CN=Root", "\x02\x01\x02", "CN=Leaf", "k2", "Leaf", "der-b"));
+	c = take (index, make ("CN=Other", "\x02\x01\x01", "CN=Root", "k1", "Leaf 2", "der-c"));
+	/* A key that is a prefix of another's. */
+	d = take (index, make ("CN=Roo", "\x02\x01\x01", "CN=Lea", "k", "Lea", "der-"));
+	/* The same bytes as a's subject, under other keys only. */
+	e = take (index, make (NULL, NULL, NULL, "CN=Leaf", "CN=Leaf", NULL));
+
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "CN=Root", "\x02\x01\x01", a);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "CN=Root", "\x02\x01\x02", b);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "CN=Other", "\x02\x01\x01", c);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "CN=Roo", "\x02\x01\x01", d);
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "CN=Root", "\x02\x01\x03");
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "CN=Root", "\x02\x01");
+
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Leaf", NULL, a, b);
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Root", NULL, c);
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Lea", NULL, d);
+	assert_key_finds_nothing (index, TF_KEY_SUBJECT, "CN=Leaf2", NULL);
+
+	assert_key_finds (index, TF_KEY_ID, "k1", NULL, a, c);
+	assert_key_finds (index, TF_KEY_ID, "k2", NULL, b);
+	assert_key_finds (index, TF_KEY_ID, "k", NULL, d);
+	assert_key_finds (index, TF_KEY_ID, "CN=Leaf", NULL, e);
+
+	assert_key_finds (index, TF_KEY_LABEL, "Leaf", NULL, a, b);
+	assert_key_finds (index, TF_KEY_LABEL, "Leaf 2", NULL, c);
+	assert_key_finds (index, TF_KEY_LABEL, "CN=Leaf", NULL, e);
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "leaf", NULL);
+
+	assert_key_finds (index, TF_KEY_VALUE, "der-a", NULL, a);
+	assert_key_finds (index, TF_KEY_VALUE, "der-", NULL, d);
+	assert_key_finds_nothing (index, TF_KEY_VALUE, "der-a ", NULL);
+
+	/* b is ignored for every key but issuer + serial. */
+	assert_key_finds (index, TF_KEY_LABEL, "Leaf", "anything", a, b);
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Leaf", "\x02\x01\x01", a, b);
+
+	tf_index_free (index);
+}
+
+static void
+test_issuer_serial_same_hash (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *a, *b, *c;
+
+	(void)state;
+	/*
+	 * Issuer and serial are hashed as one run of bytes, so these three share
+	 * their whole hash: only the comparison of the bytes tells them apart.
+	 */
+	a = take (index, make ("AB", "C", NULL, NULL, NULL, NULL));
+	b = take (index, make ("A", "BC", NULL, NULL, NULL, NULL));
+	c = take (index, make ("ABC", NULL, NULL, NULL, NULL, NULL));
+
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "AB", "C", a);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "A", "BC", b);
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "A", "B");
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "AB", "CD");
+
+	/* Removing one leaves its twins. */
+	assert_ptr_equal (tf_index_remove (index, a->uid), a);
+	tf_record_free (a);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "A", "BC", b);
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "AB", "C");
+	assert_ptr_equal (tf_index_lookup (index, c->uid), c);
+
+	tf_index_free (index);
+}
+
+static void
+test_empty_keys_not_indexed (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *bare, *serial_only, *full;
+
+	(void)state;
+	bare = take (index, make (NULL, NULL, NULL, NULL, NULL, NULL));
+	serial_only = take (index, make (NULL, "\x02\x01\x07", NULL, NULL, NULL, NULL));
+	full = take (index, make ("I", "\x02\x01\x07", "S", "K", "L", "D"));
+	assert_int_equal (tf_index_count (index), 3);
+
+	/* No empty key finds anything, although two records have them. */
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "", "\x02\x01\x07");
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "", "");
+	assert_key_finds_nothing (index, TF_KEY_SUBJECT, "", NULL);
+	assert_key_finds_nothing (index, TF_KEY_ID, "", NULL);
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "", NULL);
+	assert_key_finds_nothing (index, TF_KEY_VALUE, "", NULL);
+
+	/* The one with keys is found by each of them; the others by uid only. */
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "I", "\x02\x01\x07", full);
+	assert_key_finds (index, TF_KEY_SUBJECT, "S", NULL, full);
+	assert_key_finds (index, TF_KEY_ID, "K", NULL, full);
+	assert_key_finds (index, TF_KEY_LABEL, "L", NULL, full);
+	assert_key_finds (index, TF_KEY_VALUE, "D", NULL, full);
+	assert_ptr_equal (tf_index_lookup (index, bare->uid), bare);
+	assert_ptr_equal (tf_index_lookup (index, serial_only->uid), serial_only);
+
+	/* Records with empty keys come out cleanly. */
+	assert_ptr_equal (tf_index_remove (index, bare->uid), bare);
+	assert_ptr_equal (tf_index_remove (index, serial_only->uid), serial_only);
+	tf_record_free (bare);
+	tf_record_free (serial_only);
+	assert_int_equal (tf_index_count (index), 1);
+	tf_index_free (index);
+}
+
+/* The keys of record number i among MANY: some shared, some unique, some empty. */
+static tf_record *
+make_nth (int i)
+{
+	char issuer[32], serial[32], subject[32], id[32], label[32], der[32];
+	tf_record *rec;
+
+	snprintf (issuer, sizeof (issuer), "issuer-%d", i % 100);
+	snprintf (serial, sizeof (serial), "serial-%d", i);
+	snprintf (subject, sizeof (subject), "subject-%d", i % 37);
+	snprintf (id, sizeof (id), "id-%d", i);
+	snprintf (label, sizeof (label), "label-%d", i % 250);
+	snprintf (der, sizeof (der), "der-%d", i);
+	rec = make (issuer, serial, subject, id, i % 3 == 0 ? NULL : label, der);
+	rec->store_id = i + 1;
+	return rec;
+}
+
+static void
+check_group (tf_index *index, tf_key key, const char *value, tf_record *const *all, int modulo,
+             int group, bool alive_even, bool every_third_empty)
+{
+	visits v = {0};
+	size_t want = 0;
+	int j;
+
+	tf_index_each_key (index, key, value, strlen (value), NULL, 0, visit, &v);
+	for (j = 0; j < MANY; j++) {
+		if (j % modulo != group || (!alive_even && j % 2 == 0))
+			continue;
+		if (every_third_empty && j % 3 == 0)
+			continue;
+		want++;
+		if (!visited (&v, all[j]))
+			fail_msg ("%s: record %d not found", value, j);
+	}
+	/* All wanted ones are in the list and it is no longer: so each came once. */
+	assert_int_equal (v.n, want);
+	visits_reset (&v);
+}
+
+static void
+check_many (tf_index *index, tf_record *const *all, bool alive_even)
+{
+	char buf[32], serial[32];
+	visits v = {0};
+	int i;
+
+	for (i = 0; i < MANY; i++) {
+		bool alive = alive_even || i % 2 == 1;
+
+		if (alive) {
+			assert_ptr_equal (tf_index_lookup (index, all[i]->uid), all[i]);
+			assert_ptr_equal (tf_index_lookup_store_id (index, i + 1), all[i]);
+		} else {
+			assert_null (tf_index_lookup_store_id (index, i + 1));
+		}
+		snprintf (buf, sizeof (buf), "id-%d", i);
+		v.n = 0;
+		tf_index_each_key (index, TF_KEY_ID, buf, strlen (buf), NULL, 0, visit, &v);
+		assert_int_equal (v.n, alive ? 1 : 0);
+		if (alive)
+			assert_ptr_equal (v.recs[0], all[i]);
+
+		snprintf (buf, sizeof (buf), "der-%d", i);
+		v.n = 0;
+		tf_index_each_key (index, TF_KEY_VALUE, buf, strlen (buf), NULL, 0, visit, &v);
+		assert_int_equal (v.n, alive ? 1 : 0);
+		if (alive)
+			assert_ptr_equal (v.recs[0], all[i]);
+
+		snprintf (buf, sizeof (buf), "issuer-%d", i % 100);
+		snprintf (serial, sizeof (serial), "serial-%d", i);
+		v.n = 0;
+		tf_index_each_key (index, TF_KEY_ISSUER_SERIAL, buf, strlen (buf), serial,
+		                   strlen (serial), visit, &v);
+		assert_int_equal (v.n, alive ? 1 : 0);
+		if (alive)
+			assert_ptr_equal (v.recs[0], all[i]);
+	}
+	visits_reset (&v);
+
+	for (i = 0; i < 37; i++) {
+		snprintf (buf, sizeof (buf), "subject-%d", i);
+		check_group (index, TF_KEY_SUBJECT, buf, all, 37, i, alive_even, false);
+	}
+	for (i = 0; i < 250; i++) {
+		snprintf (buf, sizeof (buf), "label-%d", i);
+		check_group (index, TF_KEY_LABEL, buf, all, 250, i, alive_even, true);
+	}
+}
+
+static void
+test_many (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record **all;
+	visits v = {0};
+	size_t i;
+	int n;
+
+	(void)state;
+	all = calloc (MANY, sizeof (*all));
+	assert_non_null (all);
+	for (n = 0; n < MANY; n++)
+		all[n] = take (index, make_nth (n));
+	assert_int_equal (tf_index_count (index), MANY);
+	check_many (index, all, true);
+
+	/* Take out every even one; the odd ones are still found, the others nowhere. */
+	for (n = 0; n < MANY; n += 2) {
+		assert_ptr_equal (tf_index_remove (index, all[n]->uid), all[n]);
+		tf_record_free (all[n]);
+		all[n] = NULL;
+	}
+	assert_int_equal (tf_index_count (index), MANY / 2);
+	check_many (index, all, false);
+
+	tf_index_each (index, visit, &v);
+	assert_int_equal (v.n, MANY / 2);
+	for (i = 0; i < v.n; i++) {
+		uint64_t uid = v.recs[i]->uid;
+		int64_t row = v.recs[i]->store_id;
+
+		assert_true (row % 2 == 0); /* i odd, store_id i + 1 */
+		assert_ptr_equal (all[row - 1], v.recs[i]);
+		assert_int_equal (uid, all[row - 1]->uid);
+		all[row - 1] = NULL; /* seen: a second visit would fail above */
+	}
+	visits_reset (&v);
+	free (all);
+	/* The index frees the rest (valgrind tells). */
+	tf_index_free (index);
+}
+
+static void
+test_replace_keeps_uid (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *old, *new, *other;
+	uint64_t uid;
+
+	(void)state;
+	old = take (index, make ("I", "\x02\x01\x01", "S", "K", "old label", "D"));
+	uid = old->uid;
+
+	assert_ptr_equal (tf_index_remove (index, uid), old);
+	new = tf_record_dup (old);
+	assert_non_null (new);
+	tf_record_free (old);
+	assert_true (tf_bytes_set (&new->label, "new label", 9));
+	new->store_id = 42;
+
+	assert_true (tf_index_take (index, new));
+	assert_int_equal (new->uid, uid);
+	assert_ptr_equal (tf_index_lookup (index, uid), new);
+	assert_ptr_equal (tf_index_lookup_store_id (index, 42), new);
+	assert_int_equal (tf_index_count (index), 1);
+	assert_key_finds (index, TF_KEY_LABEL, "new label", NULL, new);
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "old label", NULL);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "I", "\x02\x01\x01", new);
+
+	/* A fresh record after the replacement gets a uid of its own. */
+	other = take (index, make (NULL, NULL, NULL, NULL, "other", NULL));
+	assert_int_not_equal (other->uid, uid);
+	assert_ptr_equal (tf_index_lookup (index, uid), new);
+	tf_index_free (index);
+}
+
+static int
+cmp_u64 (const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_uids_never_reused (void **state)
+{
+	tf_index *one = tf_index_new (), *two = tf_index_new ();
+	uint64_t uids[3000];
+	tf_record *rec;
+	size_t n = 0, i;
+
+	(void)state;
+	/* Taken, removed and freed, over and over, in two indexes: each uid once. */
+	for (i = 0; i < 1000; i++) {
+		rec = take (i % 2 ? one : two, make (NULL, NULL, NULL, NULL, "churn", NULL));
+		uids[n++] = rec->uid;
+		assert_ptr_equal (tf_index_remove (i % 2 ? one : two, rec->uid), rec);
+		tf_record_free (rec);
+	}
+	for (i = 0; i < 1000; i++) {
+		rec = take (i % 2 ? one : two, make (NULL, NULL, NULL, NULL, "kept", NULL));
+		uids[n++] = rec->uid;
+	}
+	for (i = 0; i < 1000; i++) {
+		uids[n] = tf_index_next_uid ();
+		assert_int_not_equal (uids[n], 0);
+		n++;
+	}
+	qsort (uids, n, sizeof (uids[0]), cmp_u64);
+	for (i = 1; i < n; i++) {
+		if (uids[i] == uids[i - 1])
+			fail_msg ("uid %llu handed out twice", (unsigned long long)uids[i]);
+	}
+	assert_int_equal (tf_index_count (one), 500);
+	assert_int_equal (tf_index_count (two), 500);
+	tf_index_free (one);
+	tf_index_free (two);
+}
+
+static void
+test_each_once_and_stop (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *recs[100];
+	visits v = {0};
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < 100; i++)
+		recs[i] = take (index, make (NULL, NULL, "same subject", NULL, NULL, NULL));
+
+	tf_index_each (index, visit, &v);
+	assert_int_equal (v.n, 100);
+	for (i = 0; i < 100; i++) {
+		size_t seen = 0;
+
+		for (j = 0; j < v.n; j++)
+			seen += v.recs[j] == recs[i];
+		assert_int_equal (seen, 1);
+	}
+	visits_reset (&v);
+
+	/* Stopping early: fn returns false on the third. */
+	v.stop_after = 3;
+	tf_index_each (index, visit, &v);
+	assert_int_equal (v.n, 3);
+	visits_reset (&v);
+
+	v.stop_after = 1;
+	tf_index_each (index, visit, &v);
+	assert_int_equal (v.n, 1);
+	visits_reset (&v);
+
+	/* The same for a key that all of them share. */
+	tf_index_each_key (index, TF_KEY_SUBJECT, "same subject", 12, NULL, 0, visit, &v);
+	assert_int_equal (v.n, 100);
+	visits_reset (&v);
+	v.stop_after = 5;
+	tf_index_each_key (index, TF_KEY_SUBJECT, "same subject", 12, NULL, 0, visit, &v);
+	assert_int_equal (v.n, 5);
+	visits_reset (&v);
+
+	tf_index_free (index);
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test (test_empty),
+	    cmocka_unit_test (test_take_lookup_remove),
+	    cmocka_unit_test (test_store_id_zero),
+	    cmocka_unit_test (test_each_key_exact),
+	    cmocka_unit_test (test_issuer_serial_same_hash),
+	    cmocka_unit_test (test_empty_keys_not_indexed),
+	    cmocka_unit_test (test_many),
+	    cmocka_unit_test (test_replace_keeps_uid),
+	    cmocka_unit_test (test_uids_never_reused),
+	    cmocka_unit_test (test_each_once_and_stop),
+	};
+
+	return cmocka_run_group_tests (tests, NULL, NULL);
+}
