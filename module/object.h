@@ -17,10 +17,18 @@
 
 typedef enum {
 	TF_VIEW_NONE = 0,
-	TF_VIEW_CERT = 1,      /* CKO_CERTIFICATE, CKC_X_509 */
-	TF_VIEW_NSS_TRUST = 2, /* CKO_NSS_TRUST */
-	TF_VIEW_PROFILE = 3,   /* CKO_PROFILE (one per token, no record) */
+	TF_VIEW_CERT = 1,	/* CKO_CERTIFICATE, CKC_X_509 */
+	TF_VIEW_NSS_TRUST = 2,	/* CKO_NSS_TRUST */
+	TF_VIEW_PROFILE = 3,	/* CKO_PROFILE (one per token, no record) */
+	TF_VIEW_TRUST = 4,	/* CKO_TRUST, PKCS#11 3.2 */
+	TF_VIEW_EXTENSION = 5,	/* CKO_X_CERTIFICATE_EXTENSION: the stapled EKU */
+	TF_VIEW_ANCHORED = 8,	/* + purpose: CKO_X_TRUST_ASSERTION, anchored */
+	TF_VIEW_DISTRUSTED = 12, /* + purpose: CKO_X_TRUST_ASSERTION, distrusted */
+	TF_VIEW_PINNED = 16,	/* + host * 4 + purpose: CKO_X_TRUST_ASSERTION, pinned */
 } tf_view;
+
+/* Pinned assertions exist for the first this many hosts of a decision. */
+#define TF_VIEW_MAX_HOSTS 60
 
 #define TF_HANDLE(uid, view) ((CK_OBJECT_HANDLE) (((uint64_t)(uid) << 8) | (uint64_t)(view)))
 #define TF_HANDLE_UID(h)     ((uint64_t)(h) >> 8)
@@ -61,8 +69,5 @@ CK_SESSION_HANDLE tf_object_owner (tf_token *tok, CK_OBJECT_HANDLE handle);
  */
 CK_RV tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
 		      CK_OBJECT_HANDLE **handles, CK_ULONG *n);
-
-/* The level of one purpose as every view shows it (an ended decision is unknown). */
-uint8_t tf_object_level (const tf_record *rec, int purpose);
 
 #endif /* TF_OBJECT_H */

@@ -711,3 +711,71 @@ tf_x509_name_valid (const unsigned char *name, size_t len)
 	ERR_pop_to_mark ();
 	return valid;
 }
+
+/* The purposes an ExtKeyUsageSyntax names, as TF_X509_PURPOSE_* bits. */
+static unsigned
+eku_purposes (EXTENDED_KEY_USAGE *eku)
+{
+	unsigned bits = 0;
+	int i;
+
+	for (i = 0; i < sk_ASN1_OBJECT_num (eku); i++) {
+		switch (OBJ_obj2nid (sk_ASN1_OBJECT_value (eku, i))) {
+		case NID_server_auth:
+			bits |= TF_X509_PURPOSE_SERVER;
+			break;
+		case NID_client_auth:
+			bits |= TF_X509_PURPOSE_CLIENT;
+			break;
+		case NID_code_sign:
+			bits |= TF_X509_PURPOSE_CODE;
+			break;
+		case NID_email_protect:
+			bits |= TF_X509_PURPOSE_EMAIL;
+			break;
+		case NID_anyExtendedKeyUsage:
+			bits |= TF_X509_PURPOSE_ALL;
+			break;
+		default:
+			break;
+		}
+	}
+	return bits;
+}
+
+bool
+tf_x509_eku_extension (const unsigned char *ext, size_t len, unsigned *purposes, bool *critical)
+{
+	const unsigned char *p = ext;
+	X509_EXTENSION *xe = NULL;
+	EXTENDED_KEY_USAGE *eku = NULL;
+	bool ok = false;
+
+	*purposes = 0;
+	*critical = false;
+	if (ext == NULL || len == 0 || len > LONG_MAX)
+		return false;
+	ERR_set_mark ();
+	xe = d2i_X509_EXTENSION (NULL, &p, (long)len);
+	if (xe == NULL || p != ext + len) {
+		tf_warn ("stapled extension: not one DER-encoded X.509 extension");
+		goto out;
+	}
+	if (OBJ_obj2nid (X509_EXTENSION_get_object (xe)) != NID_ext_key_usage) {
+		tf_warn ("stapled extension: only extended key usage (2.5.29.37) is understood");
+		goto out;
+	}
+	eku = X509V3_EXT_d2i (xe);
+	if (eku == NULL) {
+		tf_warn ("stapled extension: its extended key usage value is malformed");
+		goto out;
+	}
+	*purposes = eku_purposes (eku);
+	*critical = X509_EXTENSION_get_critical (xe) > 0;
+	ok = true;
+out:
+	EXTENDED_KEY_USAGE_free (eku);
+	X509_EXTENSION_free (xe);
+	ERR_pop_to_mark ();
+	return ok;
+}

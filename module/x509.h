@@ -62,4 +62,20 @@ char *tf_x509_name_label (const unsigned char *name, size_t len);
 /* true when der is a well-formed DER Name (a SEQUENCE of RDNs), nothing trailing. */
 bool tf_x509_name_valid (const unsigned char *name, size_t len);
 
+/* Purposes named by an extended key usage, as bits. */
+#define TF_X509_PURPOSE_SERVER (1u << 0)
+#define TF_X509_PURPOSE_CLIENT (1u << 1)
+#define TF_X509_PURPOSE_CODE   (1u << 2)
+#define TF_X509_PURPOSE_EMAIL  (1u << 3)
+#define TF_X509_PURPOSE_ALL    0xfu
+
+/*
+ * A stapled extension as p11-kit keeps it (CKO_X_CERTIFICATE_EXTENSION's
+ * CKA_VALUE): one DER Extension, which must be extended key usage. Sets the
+ * purposes it allows (anyExtendedKeyUsage allows all) and its critical flag.
+ * false, logged, when it is malformed or another extension.
+ */
+bool tf_x509_eku_extension (const unsigned char *ext, size_t len, unsigned *purposes,
+			    bool *critical);
+
 #endif /* TF_X509_H */
