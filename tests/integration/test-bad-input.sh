@@ -35,7 +35,7 @@ store_sql "DELETE FROM records WHERE der IS NULL" >/dev/null
 cert_der "$ca" "$TF_SCRATCH/ca.der"
 assert_ok client "$TF_HELPERS/p11-client" "$TF_MODULE" create-bad hash "$TF_SCRATCH/ca.der"
 assert_contains "$output" "0x13"
-assert_contains "$output" "CKA_CERT_SHA1_HASH is not the SHA-1 of the certificate held"
+assert_contains "$output" "CKA_CERT_SHA1_HASH: the hash is not the hash of the certificate held"
 
 # A damaged store: NSS says the token is not there, the module says why, the
 # file is left exactly as it was, and the session token still works.
