@@ -7,6 +7,7 @@
  */
 #include "attrs.h"
 #include "config.h"
+#include "interface.h"
 #include "log.h"
 #include "object.h"
 #include "session.h"
@@ -262,8 +263,10 @@ tf_C_GetInfo (CK_INFO_PTR info)
 }
 
 static CK_FUNCTION_LIST function_list;
+static tf_function_list_3_0 function_list_3_0;
+static tf_function_list_3_2 function_list_3_2;
 
-/* C_GetFunctionList (5.4): the only symbol the library exports. */
+/* C_GetFunctionList (5.4): the 2.40 list, for p11-kit and GnuTLS. */
 CK_RV
 C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
 {
@@ -271,6 +274,73 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
 		return CKR_ARGUMENTS_BAD;
 	*list = &function_list;
 	return CKR_OK;
+}
+
+/*
+ * The interfaces (PKCS#11 3.0, 5.2): "PKCS 11" 3.2 first, the default, then
+ * 3.0. Reporting 3.2 is what makes NSS >= 3.114 (Firefox's) write CKO_TRUST
+ * objects, which the module keeps as the same record as NSS's older
+ * CKO_NSS_TRUST; NSS 3.87 (Debian's tools) keeps writing CKO_NSS_TRUST.
+ * Neither is fork-safe: a forked child must call C_Initialize again.
+ */
+static tf_interface interfaces[] = {
+	{ (CK_CHAR *)"PKCS 11", &function_list_3_2, 0 },
+	{ (CK_CHAR *)"PKCS 11", &function_list_3_0, 0 },
+};
+
+#define N_INTERFACES (sizeof (interfaces) / sizeof (interfaces[0]))
+
+static CK_VERSION
+interface_version (const tf_interface *in)
+{
+	return ((const CK_FUNCTION_LIST *)in->pFunctionList)->version;
+}
+
+/* C_GetInterfaceList (5.4): may be called before C_Initialize. */
+CK_RV
+C_GetInterfaceList (tf_interface *list, CK_ULONG *count)
+{
+	if (count == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (list == NULL) {
+		*count = N_INTERFACES;
+		return CKR_OK;
+	}
+	if (*count < N_INTERFACES) {
+		*count = N_INTERFACES;
+		return CKR_BUFFER_TOO_SMALL;
+	}
+	memcpy (list, interfaces, sizeof (interfaces));
+	*count = N_INTERFACES;
+	return CKR_OK;
+}
+
+/*
+ * C_GetInterface (5.4): by name ("PKCS 11"; NULL is the default), version
+ * (NULL: the newest) and flags (all must be offered: NSS first asks for
+ * CKF_INTERFACE_FORK_SAFE, gets CKR_ARGUMENTS_BAD, then asks without).
+ */
+CK_RV
+C_GetInterface (CK_UTF8CHAR *name, CK_VERSION *version, tf_interface **out, CK_FLAGS flags)
+{
+	CK_VERSION v;
+	size_t i;
+
+	if (out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	for (i = 0; i < N_INTERFACES; i++) {
+		if (name != NULL && strcmp ((const char *)name,
+					    (const char *)interfaces[i].pInterfaceName) != 0)
+			continue;
+		v = interface_version (&interfaces[i]);
+		if (version != NULL && (version->major != v.major || version->minor != v.minor))
+			continue;
+		if ((interfaces[i].flags & flags) != flags)
+			continue;
+		*out = &interfaces[i];
+		return CKR_OK;
+	}
+	return CKR_ARGUMENTS_BAD;
 }
 
 /* ---- slots and tokens (5.5) ----------------------------------------------- */
@@ -1002,6 +1072,31 @@ tf_C_DeriveKey (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b, CK_
 	return not_supported ();
 }
 
+/* C_LoginUser (3.0): as C_Login; there are no user names to tell apart. */
+static CK_RV
+tf_C_LoginUser (CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR *pin, CK_ULONG len,
+		CK_UTF8CHAR *name, CK_ULONG name_len)
+{
+	return tf_C_Login (h, user, pin, len);
+}
+
+static CK_RV
+tf_C_SessionCancel (CK_SESSION_HANDLE h, CK_FLAGS flags)
+{
+	return not_supported ();
+}
+
+/*
+ * The message functions of 3.0 and the functions 3.2 added: none is
+ * supported. One stub serves them all; it takes no arguments, which every
+ * C calling convention on the platforms this builds for tolerates.
+ */
+static CK_RV
+tf_C_NotSupported (void)
+{
+	return not_supported ();
+}
+
 static CK_FUNCTION_LIST function_list = {
 	.version = { 2, 40 },
 	.C_Initialize = tf_C_Initialize,
@@ -1073,3 +1168,32 @@ static CK_FUNCTION_LIST function_list = {
 	.C_CancelFunction = tf_C_CancelFunction,
 	.C_WaitForSlotEvent = tf_C_WaitForSlotEvent,
 };
+
+#define STUBS_4 tf_C_NotSupported, tf_C_NotSupported, tf_C_NotSupported, tf_C_NotSupported
+#define V30_FUNCTIONS                                                                         \
+	{                                                                                     \
+		.C_GetInterfaceList = C_GetInterfaceList, .C_GetInterface = C_GetInterface,   \
+		.C_LoginUser = tf_C_LoginUser, .C_SessionCancel = tf_C_SessionCancel,         \
+		.message = { STUBS_4, STUBS_4, STUBS_4, STUBS_4, STUBS_4 },                   \
+	}
+
+static tf_function_list_3_0 function_list_3_0 = {
+	.v30 = V30_FUNCTIONS,
+};
+
+static tf_function_list_3_2 function_list_3_2 = {
+	.v30 = V30_FUNCTIONS,
+	.v32 = { .added = { STUBS_4, STUBS_4, STUBS_4 } },
+};
+
+/* The 3.x lists share the 2.40 functions; only their version differs. */
+__attribute__ ((constructor)) static void
+fill_function_lists (void)
+{
+	function_list_3_0.base = function_list;
+	function_list_3_0.base.version.major = 3;
+	function_list_3_0.base.version.minor = 0;
+	function_list_3_2.base = function_list;
+	function_list_3_2.base.version.major = 3;
+	function_list_3_2.base.version.minor = 2;
+}
