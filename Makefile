@@ -105,12 +105,15 @@ install: $(MODULE)
 	install -d $(DESTDIR)$(PKCS11DIR)
 	install -m 0644 $(MODULE) $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE))
 	install -d $(DESTDIR)$(PREFIX)/share/trustfolder
-	install -m 0644 nss-config/pkcs11.txt nss-config/policies.json $(DESTDIR)$(PREFIX)/share/trustfolder/
+	install -m 0644 nss-config/pkcs11.txt nss-config/policies.json nss-config/trustfolder.module \
+		$(DESTDIR)$(PREFIX)/share/trustfolder/
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 scripts/register-nss $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+	install -m 0755 scripts/register-p11kit $(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
 
 uninstall:
-	rm -f $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE)) $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+	rm -f $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE)) $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss \
+		$(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
 	rm -rf $(DESTDIR)$(PREFIX)/share/trustfolder
 
 format:
