@@ -1,0 +1,475 @@
+/*
+ * One decision, many views, driven through PKCS#11 (C_GetInterface, 3.2):
+ * a write in any dialect (NSS trust, PKCS#11 3.2 trust, p11-kit's
+ * CKA_TRUSTED / CKA_X_DISTRUSTED, trust assertions, a stapled extension) is
+ * read back in every other, and destroying a view changes just what it
+ * should.
+ */
+#include "unit.h"
+
+#include "interface.h"
+#include "trustfolder.h"
+
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#define assert_rv(got, want) assert_int_equal ((unsigned long)(got), (unsigned long)(want))
+
+static CK_FUNCTION_LIST_PTR f;
+static char dir[64], params[128];
+static CK_SESSION_HANDLE s;
+
+static const CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+static const CK_OBJECT_CLASS cert_class = CKO_CERTIFICATE, nss_class = TF_CKO_NSS_TRUST,
+			     trust_class = TF_CKO_TRUST, assertion_class = TF_CKO_X_TRUST_ASSERTION,
+			     ext_class = TF_CKO_X_CERTIFICATE_EXTENSION;
+static const CK_CERTIFICATE_TYPE x509 = CKC_X_509;
+
+static const char *const server_oid = "1.3.6.1.5.5.7.3.1";
+static const char *const email_oid = "1.3.6.1.5.5.7.3.4";
+
+typedef struct {
+	unsigned char *der;
+	size_t len;
+	unsigned char issuer[512], serial[64], spki[1024], sha256[32];
+	CK_ULONG issuer_len, serial_len, spki_len;
+} cert;
+
+static cert ca;
+
+/* Field bytes from the module's own certificate view, checked against openssl's SHA-256. */
+static void
+load_ca (void)
+{
+	char path[256];
+	unsigned int n = 0;
+
+	snprintf (path, sizeof (path), "%s/ca.der", TF_FIXTURES);
+	ca.der = unit_read_file (path, &ca.len);
+	assert_true (EVP_Digest (ca.der, ca.len, ca.sha256, &n, EVP_sha256 (), NULL));
+	assert_int_equal (n, 32);
+}
+
+static int
+setup (void **state)
+{
+	tf_interface *in = NULL;
+	CK_VERSION v32 = { 3, 2 };
+	CK_C_INITIALIZE_ARGS args = { 0 };
+
+	strcpy (dir, "/tmp/tf-views-XXXXXX");
+	assert_non_null (mkdtemp (dir));
+	snprintf (params, sizeof (params), "store=%s/t.db", dir);
+	assert_rv (C_GetInterface ((CK_UTF8CHAR *)"PKCS 11", &v32, &in, 0), CKR_OK);
+	f = in->pFunctionList;
+	assert_int_equal (f->version.major, 3);
+	assert_int_equal (f->version.minor, 2);
+	args.flags = CKF_OS_LOCKING_OK;
+	args.pReserved = params;
+	assert_rv (f->C_Initialize (&args), CKR_OK);
+	assert_rv (f->C_OpenSession (TF_SLOT_PERSISTENT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+				     NULL, &s),
+		   CKR_OK);
+	return 0;
+}
+
+static int
+teardown (void **state)
+{
+	char cmd[128];
+
+	assert_rv (f->C_Finalize (NULL), CKR_OK);
+	snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
+	assert_int_equal (system (cmd), 0);
+	return 0;
+}
+
+static CK_ULONG
+find (CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out, CK_ULONG max)
+{
+	CK_ULONG got = 0;
+
+	assert_rv (f->C_FindObjectsInit (s, tmpl, n), CKR_OK);
+	assert_rv (f->C_FindObjects (s, out, max, &got), CKR_OK);
+	assert_rv (f->C_FindObjectsFinal (s), CKR_OK);
+	return got;
+}
+
+static CK_ULONG
+get_ulong (CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
+{
+	CK_ULONG v = 0;
+	CK_ATTRIBUTE a = { type, &v, sizeof (v) };
+
+	assert_rv (f->C_GetAttributeValue (s, h, &a, 1), CKR_OK);
+	return v;
+}
+
+static bool
+get_bool (CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type)
+{
+	CK_BBOOL v = 9;
+	CK_ATTRIBUTE a = { type, &v, 1 };
+
+	assert_rv (f->C_GetAttributeValue (s, h, &a, 1), CKR_OK);
+	assert_true (v == CK_TRUE || v == CK_FALSE);
+	return v == CK_TRUE;
+}
+
+/* The certificate, stored without any trust; fills issuer, serial and SPKI. */
+static CK_OBJECT_HANDLE
+store_ca (void)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cert_class, sizeof (cert_class) },
+		{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof (x509) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_VALUE, ca.der, ca.len },
+		{ CKA_LABEL, "ca", 2 },
+	};
+	CK_ATTRIBUTE fields[] = {
+		{ CKA_ISSUER, ca.issuer, sizeof (ca.issuer) },
+		{ CKA_SERIAL_NUMBER, ca.serial, sizeof (ca.serial) },
+		{ CKA_PUBLIC_KEY_INFO, ca.spki, sizeof (ca.spki) },
+	};
+	CK_OBJECT_HANDLE h;
+
+	assert_rv (f->C_CreateObject (s, tmpl, 5, &h), CKR_OK);
+	assert_rv (f->C_GetAttributeValue (s, h, fields, 3), CKR_OK);
+	ca.issuer_len = fields[0].ulValueLen;
+	ca.serial_len = fields[1].ulValueLen;
+	ca.spki_len = fields[2].ulValueLen;
+	return h;
+}
+
+static CK_OBJECT_HANDLE
+nss_trust (void)
+{
+	CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&nss_class, sizeof (CK_ULONG) },
+			     { CKA_ISSUER, ca.issuer, ca.issuer_len },
+			     { CKA_SERIAL_NUMBER, ca.serial, ca.serial_len } };
+	CK_OBJECT_HANDLE h[2];
+
+	assert_int_equal (find (q, 3, h, 2), 1);
+	return h[0];
+}
+
+/* The anchored, distrusted and pinned assertions of the CA, counted by type. */
+static CK_ULONG
+assertions (CK_ULONG type, const char *purpose)
+{
+	CK_ATTRIBUTE q[] = {
+		{ CKA_CLASS, (void *)&assertion_class, sizeof (CK_ULONG) },
+		{ TF_CKA_X_ASSERTION_TYPE, &type, sizeof (type) },
+		{ TF_CKA_X_PURPOSE, (void *)purpose, strlen (purpose) },
+	};
+	CK_OBJECT_HANDLE h[16];
+
+	return find (q, 3, h, 16);
+}
+
+/* A CKO_TRUST write reads back as NSS trust, CKA_TRUSTED and an anchored assertion. */
+static void
+test_pkcs_trust_to_every_view (void **state)
+{
+	CK_OBJECT_HANDLE c = store_ca (), t, nt, found[4];
+	CK_ULONG anchor = TF_CKT_TRUST_ANCHOR, verify = TF_CKT_TRUST_MUST_VERIFY_TRUST;
+	CK_MECHANISM_TYPE sha256 = CKM_SHA256;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&trust_class, sizeof (trust_class) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_ISSUER, ca.issuer, ca.issuer_len },
+		{ CKA_SERIAL_NUMBER, ca.serial, ca.serial_len },
+		{ TF_CKA_HASH_OF_CERTIFICATE, ca.sha256, 32 },
+		{ TF_CKA_NAME_HASH_ALGORITHM, &sha256, sizeof (sha256) },
+		{ TF_CKA_PKCS_TRUST_SERVER_AUTH, &anchor, sizeof (anchor) },
+		{ TF_CKA_PKCS_TRUST_CLIENT_AUTH, &verify, sizeof (verify) },
+	};
+	unsigned char hash[32];
+	CK_ATTRIBUTE h = { TF_CKA_HASH_OF_CERTIFICATE, hash, sizeof (hash) };
+
+	assert_false (get_bool (c, CKA_TRUSTED));
+	assert_rv (f->C_CreateObject (s, tmpl, 8, &t), CKR_OK);
+	assert_int_equal (get_ulong (t, TF_CKA_PKCS_TRUST_SERVER_AUTH), TF_CKT_TRUST_ANCHOR);
+	assert_rv (f->C_GetAttributeValue (s, t, &h, 1), CKR_OK);
+	assert_memory_equal (hash, ca.sha256, 32);
+
+	nt = nss_trust ();
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED_DELEGATOR);
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_CLIENT_AUTH), TF_CKT_NSS_MUST_VERIFY_TRUST);
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_EMAIL), TF_CKT_NSS_TRUST_UNKNOWN);
+	assert_true (get_bool (c, CKA_TRUSTED));
+	assert_false (get_bool (c, TF_CKA_X_DISTRUSTED));
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 1);
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, email_oid), 0);
+
+	/* p11-kit's blocklist search finds nothing; the trust list search finds the CA. */
+	{
+		CK_ATTRIBUTE q[] = { { TF_CKA_X_DISTRUSTED, (void *)&yes, 1 } };
+		assert_int_equal (find (q, 1, found, 4), 0);
+	}
+	/* One record, so one trust object in each dialect. */
+	{
+		CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&trust_class, sizeof (CK_ULONG) } };
+		assert_int_equal (find (q, 1, found, 4), 1);
+		assert_int_equal (found[0], t);
+	}
+}
+
+/* And the other way round: NSS's p,p,p reads back in 3.2, p11-kit and assertions. */
+static void
+test_nss_trust_to_every_view (void **state)
+{
+	CK_OBJECT_HANDLE c = store_ca (), t, found[4];
+	CK_ULONG distrust = TF_CKT_NSS_NOT_TRUSTED;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&nss_class, sizeof (nss_class) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_ISSUER, ca.issuer, ca.issuer_len },
+		{ CKA_SERIAL_NUMBER, ca.serial, ca.serial_len },
+		{ TF_CKA_NSS_TRUST_SERVER_AUTH, &distrust, sizeof (CK_ULONG) },
+		{ TF_CKA_NSS_TRUST_CLIENT_AUTH, &distrust, sizeof (CK_ULONG) },
+		{ TF_CKA_NSS_TRUST_CODE_SIGNING, &distrust, sizeof (CK_ULONG) },
+		{ TF_CKA_NSS_TRUST_EMAIL, &distrust, sizeof (CK_ULONG) },
+	};
+	CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&trust_class, sizeof (CK_ULONG) } };
+
+	assert_rv (f->C_CreateObject (s, tmpl, 8, &t), CKR_OK);
+	assert_int_equal (find (q, 1, found, 4), 1);
+	assert_int_equal (get_ulong (found[0], TF_CKA_PKCS_TRUST_SERVER_AUTH), TF_CKT_NOT_TRUSTED);
+	assert_int_equal (get_ulong (found[0], TF_CKA_PKCS_TRUST_EMAIL), TF_CKT_NOT_TRUSTED);
+	assert_true (get_bool (c, TF_CKA_X_DISTRUSTED));
+	assert_false (get_bool (c, CKA_TRUSTED));
+	assert_int_equal (assertions (TF_CKT_X_DISTRUSTED_CERTIFICATE, server_oid), 1);
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 0);
+	{
+		CK_ATTRIBUTE bl[] = { { TF_CKA_X_DISTRUSTED, (void *)&yes, 1 } };
+		assert_int_equal (find (bl, 1, found, 4), 1);
+		assert_int_equal (found[0], c);
+	}
+}
+
+/* p11-kit's "trust anchor": CKA_TRUSTED on a certificate; NSS sees a trusted CA. */
+static void
+test_p11kit_anchor_to_nss (void **state)
+{
+	CK_OBJECT_HANDLE c = store_ca (), nt;
+	CK_ATTRIBUTE set[] = { { CKA_TRUSTED, (void *)&yes, 1 },
+			       { TF_CKA_X_DISTRUSTED, (void *)&no, 1 } };
+	CK_ATTRIBUTE unset[] = { { CKA_TRUSTED, (void *)&no, 1 } };
+	CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&nss_class, sizeof (CK_ULONG) } };
+	CK_OBJECT_HANDLE found[2];
+
+	assert_rv (f->C_SetAttributeValue (s, c, set, 2), CKR_OK);
+	nt = nss_trust ();
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED_DELEGATOR);
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_EMAIL), TF_CKT_NSS_TRUSTED_DELEGATOR);
+	assert_int_equal (get_ulong (c, CKA_CERTIFICATE_CATEGORY), 2);
+	assert_rv (f->C_SetAttributeValue (s, c, unset, 1), CKR_OK);
+	assert_int_equal (find (q, 1, found, 2), 0);
+}
+
+/* gcr's "always trust this certificate for this host": a pinned assertion. */
+static void
+test_pinned_for_a_host (void **state)
+{
+	CK_ULONG pinned = TF_CKT_X_PINNED_CERTIFICATE;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&assertion_class, sizeof (CK_ULONG) },
+		{ TF_CKA_X_ASSERTION_TYPE, &pinned, sizeof (pinned) },
+		{ TF_CKA_X_CERTIFICATE_VALUE, NULL, 0 },
+		{ TF_CKA_X_PURPOSE, (void *)server_oid, strlen (server_oid) },
+		{ TF_CKA_X_PEER, "mail.example.test:993", 21 },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+	};
+	CK_OBJECT_HANDLE a, found[4], c;
+	char peer[64];
+	CK_ATTRIBUTE p = { TF_CKA_X_PEER, peer, sizeof (peer) };
+
+	tmpl[2].pValue = ca.der;
+	tmpl[2].ulValueLen = ca.len;
+	/* gcr searches first, finds nothing, then creates exactly its search template. */
+	assert_int_equal (find (tmpl, 6, found, 4), 0);
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &a), CKR_OK);
+	assert_int_equal (find (tmpl, 6, found, 4), 1);
+	assert_int_equal (found[0], a);
+	assert_rv (f->C_GetAttributeValue (s, a, &p, 1), CKR_OK);
+	assert_int_equal (p.ulValueLen, 21);
+	assert_memory_equal (peer, "mail.example.test:993", 21);
+	/* The certificate came with it, trusted as a peer for server auth. */
+	{
+		CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+		assert_int_equal (find (q, 1, found, 4), 1);
+		c = found[0];
+	}
+	assert_int_equal (get_ulong (nss_trust (), TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED);
+	/* Pinned to a host, it is not an anchor. */
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 0);
+	/* A second host: a second pinned assertion for the same certificate. */
+	tmpl[4].pValue = "imap.example.test";
+	tmpl[4].ulValueLen = 17;
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &a), CKR_OK);
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 2);
+	/* gcr's "remove": search, destroy each match; the other host stays. */
+	assert_rv (f->C_DestroyObject (s, a), CKR_OK);
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 1);
+	tmpl[4].pValue = "mail.example.test:993";
+	tmpl[4].ulValueLen = 21;
+	assert_int_equal (find (tmpl, 6, found, 4), 1);
+	assert_rv (f->C_DestroyObject (s, found[0]), CKR_OK);
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 0);
+	/* No host left: no trust left; the certificate stays. */
+	{
+		CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&nss_class, sizeof (CK_ULONG) } };
+		assert_int_equal (find (q, 1, found, 4), 0);
+	}
+	assert_int_equal (get_ulong (c, CKA_CLASS), CKO_CERTIFICATE);
+}
+
+/* A stapled EKU of e-mail only: NSS's view trusts e-mail, not server auth. */
+static void
+test_stapled_eku_narrows (void **state)
+{
+	/* Extension { extKeyUsage, critical FALSE omitted, OCTET STRING { SEQ { emailProtection } } } */
+	static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
+						   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+						   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
+	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
+	CK_OBJECT_HANDLE c = store_ca (), e, nt, found[4];
+	CK_ATTRIBUTE anchor[] = { { CKA_TRUSTED, (void *)&yes, 1 } };
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len },
+		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
+		{ CKA_VALUE, (void *)email_eku, sizeof (email_eku) },
+		{ TF_CKA_X_CRITICAL, (void *)&no, 1 },
+	};
+	CK_ATTRIBUTE lookup[] = { { CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
+				  { CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len } };
+
+	assert_rv (f->C_SetAttributeValue (s, c, anchor, 1), CKR_OK);
+	nt = nss_trust ();
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED_DELEGATOR);
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &e), CKR_OK);
+	/* p11-kit finds it by class and public key. */
+	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (found[0], e);
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_EMAIL), TF_CKT_NSS_TRUSTED_DELEGATOR);
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUST_UNKNOWN);
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 0);
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, email_oid), 1);
+	/* Destroying the extension gives the anchor its purposes back. */
+	assert_rv (f->C_DestroyObject (s, e), CKR_OK);
+	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED_DELEGATOR);
+	assert_int_equal (find (lookup, 2, found, 4), 0);
+	/* An extension that is not an EKU is refused. */
+	tmpl[4].pValue = (void *)eku_oid;
+	tmpl[4].ulValueLen = sizeof (eku_oid);
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &e), CKR_ATTRIBUTE_VALUE_INVALID);
+}
+
+/* Destroying a trust view resets the decision in every view; the certificate stays. */
+static void
+test_destroy_trust_view_keeps_certificate (void **state)
+{
+	CK_OBJECT_HANDLE c = store_ca (), found[4];
+	CK_ATTRIBUTE anchor[] = { { CKA_TRUSTED, (void *)&yes, 1 } };
+	CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&trust_class, sizeof (CK_ULONG) } };
+	CK_ATTRIBUTE qc[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+
+	assert_rv (f->C_SetAttributeValue (s, c, anchor, 1), CKR_OK);
+	assert_int_equal (find (q, 1, found, 4), 1);
+	assert_rv (f->C_DestroyObject (s, found[0]), CKR_OK);
+	assert_int_equal (find (q, 1, found, 4), 0);
+	{
+		CK_ATTRIBUTE qn[] = { { CKA_CLASS, (void *)&nss_class, sizeof (CK_ULONG) } };
+		assert_int_equal (find (qn, 1, found, 4), 0);
+	}
+	assert_false (get_bool (c, CKA_TRUSTED));
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 0);
+	assert_int_equal (find (qc, 1, found, 4), 1);
+	/* An anchored assertion's destruction takes one purpose only. */
+	assert_rv (f->C_SetAttributeValue (s, c, anchor, 1), CKR_OK);
+	{
+		CK_ULONG anchored = TF_CKT_X_ANCHORED_CERTIFICATE;
+		CK_ATTRIBUTE qa[] = {
+			{ CKA_CLASS, (void *)&assertion_class, sizeof (CK_ULONG) },
+			{ TF_CKA_X_ASSERTION_TYPE, &anchored, sizeof (anchored) },
+			{ TF_CKA_X_PURPOSE, (void *)server_oid, strlen (server_oid) },
+		};
+		assert_int_equal (find (qa, 3, found, 4), 1);
+		assert_rv (f->C_DestroyObject (s, found[0]), CKR_OK);
+	}
+	assert_int_equal (get_ulong (nss_trust (), TF_CKA_NSS_TRUST_SERVER_AUTH),
+			  TF_CKT_NSS_TRUST_UNKNOWN);
+	assert_int_equal (get_ulong (nss_trust (), TF_CKA_NSS_TRUST_EMAIL),
+			  TF_CKT_NSS_TRUSTED_DELEGATOR);
+}
+
+/* A 3.2 trust with a hash that is not the certificate's is refused. */
+static void
+test_pkcs_trust_wrong_hash (void **state)
+{
+	CK_ULONG anchor = TF_CKT_TRUST_ANCHOR;
+	unsigned char wrong[32];
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&trust_class, sizeof (trust_class) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_ISSUER, ca.issuer, 0 },
+		{ CKA_SERIAL_NUMBER, ca.serial, 0 },
+		{ TF_CKA_PKCS_TRUST_SERVER_AUTH, &anchor, sizeof (anchor) },
+		{ TF_CKA_HASH_OF_CERTIFICATE, wrong, 32 },
+	};
+	CK_OBJECT_HANDLE t, c;
+	CK_ATTRIBUTE qc[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+	CK_ATTRIBUTE qt[] = { { CKA_CLASS, (void *)&trust_class, sizeof (CK_ULONG) } };
+
+	c = store_ca ();
+	tmpl[2].ulValueLen = ca.issuer_len;
+	tmpl[3].ulValueLen = ca.serial_len;
+	memcpy (wrong, ca.sha256, 32);
+	wrong[31] ^= 1;
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &t), CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_int_equal (find (qt, 1, &t, 1), 0);
+	/* Without the certificate and without a hash, positive trust is refused. */
+	assert_rv (f->C_DestroyObject (s, c), CKR_OK);
+	assert_rv (f->C_CreateObject (s, tmpl, 5, &t), CKR_TEMPLATE_INCOMPLETE);
+	assert_int_equal (find (qt, 1, &t, 1), 0);
+	/* With a hash it names a certificate held elsewhere, and is kept. */
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &t), CKR_OK);
+	assert_int_equal (find (qc, 1, &c, 1), 0);
+	/* That certificate is not this one: the CA is refused into the record. */
+	{
+		CK_ATTRIBUTE ct[] = {
+			{ CKA_CLASS, (void *)&cert_class, sizeof (cert_class) },
+			{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof (x509) },
+			{ CKA_TOKEN, (void *)&yes, 1 },
+			{ CKA_VALUE, ca.der, ca.len },
+		};
+		assert_rv (f->C_CreateObject (s, ct, 4, &c), CKR_ATTRIBUTE_VALUE_INVALID);
+	}
+}
+
+int
+main (void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown (test_pkcs_trust_to_every_view, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_nss_trust_to_every_view, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_p11kit_anchor_to_nss, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_pinned_for_a_host, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_stapled_eku_narrows, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_destroy_trust_view_keeps_certificate, setup,
+						 teardown),
+		cmocka_unit_test_setup_teardown (test_pkcs_trust_wrong_hash, setup, teardown),
+	};
+	int rc;
+
+	load_ca ();
+	rc = cmocka_run_group_tests (tests, NULL, NULL);
+	free (ca.der);
+	return rc;
+}
