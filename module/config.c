@@ -160,6 +160,35 @@ trim (char *s)
 	return s;
 }
 
+static bool
+is_bool_word (const char *v)
+{
+	static const char *const words[] = { "yes", "true", "1", "on", "no", "false", "0", "off" };
+	size_t i;
+
+	for (i = 0; i < sizeof (words) / sizeof (words[0]); i++) {
+		if (strcmp (v, words[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A value from the config file that the module could not use is a warning
+ * there, not a failure: a typo in a file must not take the token away.
+ */
+static bool
+file_value_valid (const char *key, const char *value)
+{
+	if (strcmp (key, TF_PARAM_READ_ONLY) == 0 || strcmp (key, TF_PARAM_DEBUG) == 0)
+		return is_bool_word (value);
+	if (strcmp (key, TF_PARAM_SESSION) == 0)
+		return strcmp (value, "memory") == 0 || strcmp (value, "runtime") == 0;
+	if (strcmp (key, TF_PARAM_STORE) == 0)
+		return value[0] != '\0';
+	return true; /* unknown keys are reported by raw_set's caller */
+}
+
 /* The config file: "key = value" lines, '#' comments. Problems are warnings. */
 static CK_RV
 read_config_file (const char *path, bool must_exist, raw_settings *raw)
@@ -177,6 +206,14 @@ read_config_file (const char *path, bool must_exist, raw_settings *raw)
 	}
 	while (fgets (line, sizeof (line), f) != NULL) {
 		lineno++;
+		if (strchr (line, '\n') == NULL && !feof (f)) {
+			/* A line longer than the buffer: skip all of it, never read its tail. */
+			tf_warn ("%s:%u: line longer than %zu bytes, ignored", path, lineno,
+				 sizeof (line) - 2);
+			while (fgets (line, sizeof (line), f) != NULL && strchr (line, '\n') == NULL)
+				;
+			continue;
+		}
 		key = trim (line);
 		if (*key == '\0' || *key == '#')
 			continue;
@@ -188,6 +225,11 @@ read_config_file (const char *path, bool must_exist, raw_settings *raw)
 		*eq = '\0';
 		key = trim (key);
 		value = trim (eq + 1);
+		if (!file_value_valid (key, value)) {
+			tf_warn ("%s:%u: \"%s = %s\" is not a valid value, ignored", path, lineno,
+				 key, value);
+			continue;
+		}
 		r = raw_set (raw, key, strlen (key), value, strlen (value));
 		if (r < 0)
 			tf_warn ("%s:%u: unknown setting \"%s\", ignored", path, lineno, key);
@@ -220,6 +262,8 @@ parse_bool (const char *name, const char *v, bool *out)
 static CK_RV
 interpret (raw_settings *raw, tf_config *cfg)
 {
+	const char *env;
+
 	if (raw->debug != NULL && !parse_bool (TF_PARAM_DEBUG, raw->debug, &cfg->debug))
 		return CKR_ARGUMENTS_BAD;
 	if (raw->read_only != NULL &&
@@ -230,8 +274,11 @@ interpret (raw_settings *raw, tf_config *cfg)
 		cfg->session_mode = TF_SESSION_MEMORY;
 	} else if (strcmp (raw->session, "runtime") == 0) {
 		cfg->session_mode = TF_SESSION_RUNTIME;
-		if (env_nonempty ("XDG_RUNTIME_DIR") == NULL) {
-			tf_error ("session=runtime needs $XDG_RUNTIME_DIR, which is not set");
+		env = env_nonempty ("XDG_RUNTIME_DIR");
+		/* Relative is as good as unset (XDG): never fall back to persistent storage. */
+		if (env == NULL || env[0] != '/') {
+			tf_error ("session=runtime needs $XDG_RUNTIME_DIR, an absolute path, which "
+				  "is not set");
 			return CKR_ARGUMENTS_BAD;
 		}
 		cfg->session_path = xdg_path ("XDG_RUNTIME_DIR", "", "trustfolder/session.db");
@@ -260,6 +307,13 @@ interpret (raw_settings *raw, tf_config *cfg)
 	return cfg->store_path != NULL ? CKR_OK : CKR_HOST_MEMORY;
 }
 
+static bool
+debug_env_on (const char *v)
+{
+	return strcmp (v, "0") != 0 && strcmp (v, "no") != 0 && strcmp (v, "false") != 0 &&
+	       strcmp (v, "off") != 0;
+}
+
 CK_RV
 tf_config_load (const char *params, tf_config *cfg)
 {
@@ -282,8 +336,10 @@ tf_config_load (const char *params, tf_config *cfg)
 	if ((env = env_nonempty (TF_ENV_SESSION)) != NULL &&
 	    raw_set (&raw, TF_PARAM_SESSION, strlen (TF_PARAM_SESSION), env, strlen (env)) == 0)
 		goto out;
+	/* TRUSTFOLDER_DEBUG: any value turns it on, but "0", "no", "false" and "off". */
 	if ((env = env_nonempty (TF_ENV_DEBUG)) != NULL &&
-	    raw_set (&raw, TF_PARAM_DEBUG, strlen (TF_PARAM_DEBUG), "yes", 3) == 0)
+	    raw_set (&raw, TF_PARAM_DEBUG, strlen (TF_PARAM_DEBUG),
+		     debug_env_on (env) ? "yes" : "no", debug_env_on (env) ? 3 : 2) == 0)
 		goto out;
 
 	if ((env = env_nonempty (TF_ENV_CONFIG)) != NULL) {

@@ -26,7 +26,9 @@ tf_log_debugging (void)
 
 	if (!env_read) {
 		env = getenv ("TRUSTFOLDER_DEBUG");
-		debugging = env != NULL && env[0] != '\0' && strcmp (env, "0") != 0;
+		debugging = env != NULL && env[0] != '\0' && strcmp (env, "0") != 0 &&
+			    strcmp (env, "no") != 0 && strcmp (env, "false") != 0 &&
+			    strcmp (env, "off") != 0;
 		env_read = true;
 	}
 	return debugging;

@@ -542,6 +542,70 @@ test_clear_twice (void **state)
 	tf_config_clear (&fx->cfg);
 }
 
+/* config.h: a malformed value in the config file is a warning, not a failure. */
+static void
+test_config_file_bad_value_warns (void **state)
+{
+	fixture *fx = *state;
+
+	use_config (fx, "read-only = maybe\n");
+	log_mark ();
+	load (fx, NULL);
+	assert_warned ("maybe");
+	assert_false (fx->cfg.read_only);
+	tf_config_clear (&fx->cfg);
+
+	use_config (fx, "session = disk\nstore = /still/read.db\n");
+	log_mark ();
+	load (fx, NULL);
+	assert_warned ("disk");
+	assert_int_equal (fx->cfg.session_mode, TF_SESSION_MEMORY);
+	assert_string_equal (fx->cfg.store_path, "/still/read.db");
+	tf_config_clear (&fx->cfg);
+}
+
+/* log.c reads TRUSTFOLDER_DEBUG=0 as off; so must the settings. */
+static void
+test_debug_env_zero_is_off (void **state)
+{
+	fixture *fx = *state;
+
+	setenv (TF_ENV_DEBUG, "0", 1);
+	load (fx, NULL);
+	assert_false (fx->cfg.debug);
+	tf_config_clear (&fx->cfg);
+}
+
+/* A relative XDG_RUNTIME_DIR counts as unset: the session store never lands on disk. */
+static void
+test_session_runtime_relative_dir (void **state)
+{
+	fixture *fx = *state;
+
+	setenv ("XDG_RUNTIME_DIR", "relative/run", 1);
+	assert_refused (fx, "session=runtime");
+}
+
+/* A comment longer than the line buffer is skipped whole: its tail sets nothing. */
+static void
+test_config_file_long_line (void **state)
+{
+	fixture *fx = *state;
+	size_t fill = 4094;
+	char *text;
+
+	text = malloc (fill + 64);
+	assert_non_null (text);
+	text[0] = '#';
+	memset (text + 1, 'x', fill);
+	strcpy (text + 1 + fill, "store = /from/a/comment.db\n");
+	use_config (fx, text);
+	free (text);
+	load (fx, NULL);
+	assert_store_under (fx, "home/.local/share/trustfolder/trustfolder.db");
+	tf_config_clear (&fx->cfg);
+}
+
 #define TEST(fn) cmocka_unit_test_setup_teardown (fn, setup, teardown)
 
 int
@@ -564,6 +628,10 @@ main (void)
 	    TEST (test_session_runtime),
 	    TEST (test_session_runtime_without_dir),
 	    TEST (test_clear_twice),
+	    TEST (test_config_file_bad_value_warns),
+	    TEST (test_debug_env_zero_is_off),
+	    TEST (test_session_runtime_relative_dir),
+	    TEST (test_config_file_long_line),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
