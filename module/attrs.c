@@ -108,9 +108,10 @@ tf_attrs_get_ulong (const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_ATTRIBUTE_TYPE 
 	if (attr == NULL)
 		return CKR_OK;
 	if (attr->ulValueLen != sizeof (CK_ULONG) || attr->pValue == NULL) {
-		tf_warn ("attribute %s must be a CK_ULONG (%zu bytes), not %lu bytes",
+		tf_warn ("attribute %s must be a CK_ULONG (%zu bytes), not %lu bytes%s",
 			 tf_attr_name (type, name, sizeof (name)), sizeof (CK_ULONG),
-			 (unsigned long)attr->ulValueLen);
+			 (unsigned long)attr->ulValueLen,
+			 attr->pValue == NULL ? " at a NULL pointer" : "");
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
 	memcpy (value, attr->pValue, sizeof (CK_ULONG));
@@ -133,8 +134,9 @@ tf_attrs_get_bool (const CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_ATTRIBUTE_TYPE t
 	if (attr == NULL)
 		return CKR_OK;
 	if (attr->ulValueLen != sizeof (CK_BBOOL) || attr->pValue == NULL) {
-		tf_warn ("attribute %s must be a CK_BBOOL (1 byte), not %lu bytes",
-			 tf_attr_name (type, name, sizeof (name)), (unsigned long)attr->ulValueLen);
+		tf_warn ("attribute %s must be a CK_BBOOL (1 byte), not %lu bytes%s",
+			 tf_attr_name (type, name, sizeof (name)), (unsigned long)attr->ulValueLen,
+			 attr->pValue == NULL ? " at a NULL pointer" : "");
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
 	b = *(const CK_BBOOL *)attr->pValue;

@@ -45,7 +45,11 @@ bool tf_index_take (tf_index *index, tf_record *rec);
 /* Removes the record with this uid and hands it back (NULL when absent). */
 tf_record *tf_index_remove (tf_index *index, uint64_t uid);
 
-/* Borrowed lookups; NULL when absent. */
+/*
+ * Borrowed lookups; NULL when absent. A record's keys (and store_id) must not
+ * change while it is indexed: the index finds its entries by them. To change
+ * a record, remove it, change it (or a copy), and take it back.
+ */
 tf_record *tf_index_lookup (tf_index *index, uint64_t uid);
 tf_record *tf_index_lookup_store_id (tf_index *index, int64_t store_id);
 

@@ -372,3 +372,57 @@ tls_connect() {
 	shift
 	run client tstclnt -h localhost -4 -p "$TLS_PORT" -d "sql:$db" -Q "$@" </dev/null
 }
+
+# ---------------------------------------------------------------------------
+# An unprivileged user, for the clients that find the module through p11-kit's
+# configuration (trust, p11-kit, p11tool, certtool, gnutls-cli,
+# p11-kit-proxy.so): p11-kit reads no user configuration for root.
+
+TF_USER=nobody
+TF_USER_GROUP=nogroup
+
+# user_scratch: hands the scratch directory (HOME, the XDG directories, the
+# sanitizer logs) to TF_USER, and copies the module, register-p11kit and
+# trustfolder.module into $TF_SCRATCH/tree, laid out as in the source tree,
+# so that the user can reach them wherever the tree is cloned. TF_MODULE then
+# names that copy. Call it before any client creates the store.
+user_scratch() {
+	local tree=$TF_SCRATCH/tree
+	mkdir -p "$tree/build" "$tree/scripts" "$tree/nss-config"
+	cp "$TF_MODULE" "$tree/build/trustfolder-pkcs11.so"
+	cp "$TF_ROOT/scripts/register-p11kit" "$tree/scripts/"
+	cp "$TF_ROOT/nss-config/trustfolder.module" "$tree/nss-config/"
+	TF_MODULE=$tree/build/trustfolder-pkcs11.so
+	chown -R "$TF_USER:$TF_USER_GROUP" "$TF_SCRATCH"
+}
+
+# as_user CMD...: runs CMD through client as TF_USER, with this test's HOME
+# and XDG directories.
+as_user() {
+	client setpriv --reuid="$TF_USER" --regid="$TF_USER_GROUP" --clear-groups "$@"
+}
+
+# user_nssdb DIR: make_nssdb, as TF_USER (so that the store the module
+# creates is the user's).
+user_nssdb() {
+	local dir=$1
+	mkdir -p "$dir"
+	chown "$TF_USER:$TF_USER_GROUP" "$dir"
+	assert_ok as_user certutil -N -d "sql:$dir" --empty-password
+	assert_ok as_user modutil -dbdir "sql:$dir" -add trustfolder -libfile "$TF_MODULE" -force
+	assert_ok as_user modutil -dbdir "sql:$dir" -list
+	assert_contains "$output" "token: Trust Folder"
+	assert_contains "$output" "token: Trust Folder Session"
+}
+
+# assert_trust_anchor ARGS...: `trust anchor ARGS` as TF_USER succeeds.
+# Debian's p11-kit ends every change by running
+# /usr/libexec/p11-kit/trust-extract-compat, which Debian does not ship, and
+# then exits 2 although the change is made; that failure alone is accepted.
+assert_trust_anchor() {
+	run as_user trust anchor "$@"
+	if [ "$status" -ne 0 ] && { [ "$status" -ne 2 ] ||
+		grep -qv 'could not run .*/trust-extract-compat' <<<"$output"; }; then
+		fail "expected success, got exit status $status from: trust anchor $*" "$output"
+	fi
+}
