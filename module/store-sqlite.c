@@ -358,6 +358,61 @@ create_file (tf_store *store)
 }
 
 /*
+ * Refuses a store that someone else could have put there or could change
+ * under us, as ssh refuses loose key files: a symbolic link, a file or
+ * directory owned by another user (root excepted: a system-wide store), or
+ * one that the group or others may write.
+ */
+static CK_RV
+check_ownership (tf_store *store, const char *dir)
+{
+	struct stat st;
+	uid_t me = geteuid ();
+
+	if (lstat (store->path, &st) == 0) {
+		if (S_ISLNK (st.st_mode)) {
+			tf_error ("store %s is a symbolic link; refusing it (name the real file "
+			          "instead)",
+			          store->path);
+			return CKR_DEVICE_ERROR;
+		}
+		if (!S_ISREG (st.st_mode)) {
+			tf_error ("store %s is not a regular file; refusing it", store->path);
+			return CKR_DEVICE_ERROR;
+		}
+		if (st.st_uid != me && st.st_uid != 0) {
+			tf_error ("store %s belongs to another user (uid %lu); refusing it",
+			          store->path, (unsigned long)st.st_uid);
+			return CKR_DEVICE_ERROR;
+		}
+		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+			tf_error ("store %s may be written by other users (mode %04o); refusing "
+			          "it (chmod 600 it)",
+			          store->path, (unsigned)(st.st_mode & 07777));
+			return CKR_DEVICE_ERROR;
+		}
+	} else if (errno != ENOENT) {
+		tf_error ("store %s: cannot look at it: %s", store->path, strerror (errno));
+		return CKR_DEVICE_ERROR;
+	}
+	if (stat (dir, &st) == 0) {
+		if (st.st_uid != me && st.st_uid != 0) {
+			tf_error ("store %s: its directory %s belongs to another user (uid %lu); "
+			          "refusing it",
+			          store->path, dir, (unsigned long)st.st_uid);
+			return CKR_DEVICE_ERROR;
+		}
+		if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+			tf_error ("store %s: its directory %s may be written by other users "
+			          "(mode %04o); refusing it (chmod 700 it)",
+			          store->path, dir, (unsigned)(st.st_mode & 07777));
+			return CKR_DEVICE_ERROR;
+		}
+	}
+	return CKR_OK;
+}
+
+/*
  * Before SQLite sees the path: creates the directory and the file when they
  * are missing, and decides whether the store can be written. WAL needs to
  * create files next to the store, so a read-only directory makes the store
@@ -378,6 +433,9 @@ prepare_file (tf_store *store)
 	}
 	dir = dirname (copy);
 
+	rv = check_ownership (store, dir);
+	if (rv != CKR_OK)
+		goto out;
 	if (stat (store->path, &st) == 0) {
 		if (store->read_only)
 			goto out;
@@ -405,6 +463,8 @@ prepare_file (tf_store *store)
 		goto out;
 	}
 	rv = make_dirs (store, dir);
+	if (rv == CKR_OK)
+		rv = check_ownership (store, dir);
 	if (rv != CKR_OK)
 		goto out;
 	rv = create_file (store);

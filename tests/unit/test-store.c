@@ -934,6 +934,80 @@ test_close_null (void **state)
 	tf_store_close (NULL);
 }
 
+
+/* A store someone else could have placed or could change is refused, untouched. */
+static void
+test_refuses_loose_stores (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store = NULL;
+	char *link, *sub, *inner;
+	struct stat st;
+
+	store = open_store (fx->path);
+	tf_store_close (store);
+
+	/* A symbolic link to a good store. */
+	link = path_join (fx->dir, "link.db");
+	assert_int_equal (symlink (fx->path, link), 0);
+	assert_int_equal (tf_store_open (link, false, &store), CKR_DEVICE_ERROR);
+	assert_null (store);
+	assert_logged ("is a symbolic link");
+
+	/* Writable by the group or by others. */
+	assert_int_equal (chmod (fx->path, 0620), 0);
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_logged ("may be written by other users");
+	assert_int_equal (chmod (fx->path, 0606), 0);
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_int_equal (chmod (fx->path, 0600), 0);
+
+	/* Owned by another user (not root): only root can arrange this here. */
+	if (geteuid () == 0) {
+		assert_int_equal (chown (fx->path, 65534, 65534), 0);
+		assert_refused (fx->path, CKR_DEVICE_ERROR);
+		assert_logged ("belongs to another user");
+		assert_int_equal (chown (fx->path, 0, 0), 0);
+	}
+
+	/* A directory others may write: refused before anything is created in it. */
+	sub = path_join (fx->dir, "open");
+	assert_int_equal (mkdir (sub, 0700), 0);
+	assert_int_equal (chmod (sub, 0777), 0);
+	inner = path_join (sub, "store.db");
+	assert_int_equal (tf_store_open (inner, false, &store), CKR_DEVICE_ERROR);
+	assert_null (store);
+	assert_logged ("may be written by other users");
+	assert_int_equal (lstat (inner, &st), -1);
+
+	/* And the good store still opens. */
+	store = open_store (fx->path);
+	tf_store_close (store);
+	free (link);
+	free (sub);
+	free (inner);
+}
+
+/* Under a permissive umask the directories are 0700 and the file 0600 all the same. */
+static void
+test_modes_under_permissive_umask (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store = NULL;
+	char *deep, *path;
+	mode_t old = umask (0);
+
+	deep = path_join (fx->dir, "a/b");
+	path = path_join (deep, "store.db");
+	store = open_store (path);
+	umask (old);
+	assert_mode (deep, 0700);
+	assert_mode (path, 0600);
+	tf_store_close (store);
+	free (deep);
+	free (path);
+}
+
 int
 main (void)
 {
@@ -955,6 +1029,8 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_read_only_permissions, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_unique_conflict, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_rollback, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_refuses_loose_stores, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_modes_under_permissive_umask, setup, teardown),
 	    cmocka_unit_test (test_close_null),
 	};
 
