@@ -8,6 +8,7 @@
 #include "attrs.h"
 #include "config.h"
 #include "interface.h"
+#include "trustfolder-vendor.h"
 #include "log.h"
 #include "object.h"
 #include "session.h"
@@ -283,9 +284,12 @@ C_GetFunctionList (CK_FUNCTION_LIST_PTR_PTR list)
  * CKO_NSS_TRUST; NSS 3.87 (Debian's tools) keeps writing CKO_NSS_TRUST.
  * Neither is fork-safe: a forked child must call C_Initialize again.
  */
+static TF_VENDOR_FUNCTION_LIST vendor_functions;
+
 static tf_interface interfaces[] = {
 	{ (CK_CHAR *)"PKCS 11", &function_list_3_2, 0 },
 	{ (CK_CHAR *)"PKCS 11", &function_list_3_0, 0 },
+	{ (CK_CHAR *)TF_VENDOR_INTERFACE_NAME, &vendor_functions, 0 },
 };
 
 #define N_INTERFACES (sizeof (interfaces) / sizeof (interfaces[0]))
@@ -316,7 +320,8 @@ C_GetInterfaceList (tf_interface *list, CK_ULONG *count)
 }
 
 /*
- * C_GetInterface (5.4): by name ("PKCS 11"; NULL is the default), version
+ * C_GetInterface (5.4): by name ("PKCS 11" or "Vendor trustfolder"; NULL is
+ * the default, "PKCS 11"), version
  * (NULL: the newest) and flags (all must be offered: NSS first asks for
  * CKF_INTERFACE_FORK_SAFE, gets CKR_ARGUMENTS_BAD, then asks without).
  */
@@ -329,8 +334,8 @@ C_GetInterface (CK_UTF8CHAR *name, CK_VERSION *version, tf_interface **out, CK_F
 	if (out == NULL)
 		return CKR_ARGUMENTS_BAD;
 	for (i = 0; i < N_INTERFACES; i++) {
-		if (name != NULL && strcmp ((const char *)name,
-					    (const char *)interfaces[i].pInterfaceName) != 0)
+		if (strcmp (name != NULL ? (const char *)name : "PKCS 11",
+			    (const char *)interfaces[i].pInterfaceName) != 0)
 			continue;
 		v = interface_version (&interfaces[i]);
 		if (version != NULL && (version->major != v.major || version->minor != v.minor))
@@ -503,6 +508,8 @@ close_session (tf_session *session)
 {
 	tf_token *tok = token_for_slot (session->slot);
 
+	if (tok->batch && tok->batch_owner == session->handle)
+		tf_token_batch_abort (tok);
 	tf_token_drop_session_objects (tok, session->handle);
 	tf_session_close (session);
 	if (tf_session_count (tok->slot, false) == 0)
@@ -1071,6 +1078,72 @@ tf_C_DeriveKey (CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE b, CK_
 {
 	return not_supported ();
 }
+
+/* ---- trustfolder's vendor interface (trustfolder-vendor.h) ---------------------- */
+
+static CK_RV
+tf_C_BeginBatch (CK_SESSION_HANDLE handle)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK)
+		rv = check_write (session, tok, true);
+	if (rv == CKR_OK)
+		rv = tf_token_batch_begin (tok, handle);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_CommitBatch (CK_SESSION_HANDLE handle)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && !(tok->batch && tok->batch_owner == handle))
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	if (rv == CKR_OK)
+		rv = tf_token_batch_commit (tok);
+	unlock ();
+	return rv;
+}
+
+static CK_RV
+tf_C_AbortBatch (CK_SESSION_HANDLE handle)
+{
+	tf_session *session;
+	tf_token *tok;
+	CK_RV rv;
+
+	rv = enter ();
+	if (rv != CKR_OK)
+		return rv;
+	rv = get_session (handle, &session, &tok);
+	if (rv == CKR_OK && !(tok->batch && tok->batch_owner == handle))
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	if (rv == CKR_OK)
+		tf_token_batch_abort (tok);
+	unlock ();
+	return rv;
+}
+
+static TF_VENDOR_FUNCTION_LIST vendor_functions = {
+	.version = { 1, 0 },
+	.C_BeginBatch = tf_C_BeginBatch,
+	.C_CommitBatch = tf_C_CommitBatch,
+	.C_AbortBatch = tf_C_AbortBatch,
+};
 
 /* C_LoginUser (3.0): as C_Login; there are no user names to tell apart. */
 static CK_RV

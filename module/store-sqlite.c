@@ -1340,6 +1340,13 @@ out:
 	return rv;
 }
 
+static void
+store_rewind (tf_store *store)
+{
+	store->last_seq = 0;
+	store->refreshed = false;
+}
+
 const tf_store_backend tf_store_sqlite = {
     .name = "sqlite",
     .open = store_open,
@@ -1351,4 +1358,5 @@ const tf_store_backend tf_store_sqlite = {
     .rollback = store_rollback,
     .put = store_put,
     .remove = store_remove,
+    .rewind = store_rewind,
 };

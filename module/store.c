@@ -70,3 +70,9 @@ tf_store_remove (tf_store *store, int64_t store_id)
 {
 	return backend_of (store)->remove (store, store_id);
 }
+
+void
+tf_store_rewind (tf_store *store)
+{
+	backend_of (store)->rewind (store);
+}

@@ -36,6 +36,7 @@ typedef struct {
 	void (*rollback) (tf_store *store);
 	CK_RV (*put) (tf_store *store, tf_record *rec);
 	CK_RV (*remove) (tf_store *store, int64_t store_id);
+	void (*rewind) (tf_store *store);
 } tf_store_backend;
 
 /* The SQLite backend (store-sqlite.c). */
@@ -87,5 +88,12 @@ CK_RV tf_store_put (tf_store *store, tf_record *rec);
 
 /* Removes a row; removing a row that is not there is not an error. */
 CK_RV tf_store_remove (tf_store *store, int64_t store_id);
+
+/*
+ * Forgets what was delivered: the next refresh delivers every record again,
+ * as after open. For a caller whose copy of the records went wrong (a batch
+ * rolled back after its records were applied).
+ */
+void tf_store_rewind (tf_store *store);
 
 #endif /* TF_STORE_H */

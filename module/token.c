@@ -60,6 +60,8 @@ tf_token_fini (tf_token *tok)
 {
 	if (tok->in_txn)
 		tf_token_abort (tok);
+	if (tok->batch && tok->store != NULL)
+		tf_store_rollback (tok->store); /* nothing to reload: all goes */
 	tf_store_close (tok->store);
 	tf_index_free (tok->index);
 	memset (tok, 0, sizeof (*tok));
@@ -212,7 +214,11 @@ tf_token_begin (tf_token *tok, bool persist)
 		return CKR_GENERAL_ERROR;
 	}
 	tok->txn_stored = false;
-	if (persist && tok->store != NULL) {
+	tok->txn_wrote = false;
+	if (persist && tok->store != NULL && tok->batch) {
+		/* Inside a batch: the store transaction is open, and current. */
+		tok->txn_stored = true;
+	} else if (persist && tok->store != NULL) {
 		if (tok->write_protected)
 			return CKR_TOKEN_WRITE_PROTECTED;
 		rv = tf_store_begin (tok->store);
@@ -254,6 +260,7 @@ tf_token_put (tf_token *tok, tf_record *rec, uint64_t replaces)
 	CK_RV rv;
 
 	if (tok->txn_stored && rec->owner == 0) {
+		tok->txn_wrote = true;
 		rv = tf_store_put (tok->store, rec);
 		if (rv != CKR_OK) {
 			tf_record_free (rec);
@@ -273,6 +280,7 @@ tf_token_remove (tf_token *tok, uint64_t uid)
 	if (rec == NULL)
 		return CKR_OBJECT_HANDLE_INVALID;
 	if (tok->txn_stored && rec->owner == 0 && rec->store_id != 0) {
+		tok->txn_wrote = true;
 		rv = tf_store_remove (tok->store, rec->store_id);
 		if (rv != CKR_OK)
 			return rv;
@@ -286,7 +294,7 @@ tf_token_commit (tf_token *tok)
 	tf_pending *p;
 	CK_RV rv = CKR_OK, rv2;
 
-	if (tok->txn_stored) {
+	if (tok->txn_stored && !tok->batch) {
 		rv = tf_store_commit (tok->store);
 		if (rv != CKR_OK) {
 			tf_token_abort (tok);
@@ -317,12 +325,95 @@ tf_token_commit (tf_token *tok)
 void
 tf_token_abort (tf_token *tok)
 {
-	if (tok->txn_stored)
+	if (tok->txn_stored && tok->batch) {
+		/* The batch's transaction holds what this write did: it cannot commit. */
+		if (tok->txn_wrote)
+			tok->batch_failed = true;
+	} else if (tok->txn_stored) {
 		tf_store_rollback (tok->store);
+	}
 	pending_free (tok->pending);
 	tok->pending = NULL;
 	tok->in_txn = false;
 	tok->txn_stored = false;
+}
+
+/* Reloads every token object from the store, after a rolled-back batch. */
+static void
+resync (tf_token *tok)
+{
+	CK_RV rv;
+
+	tf_token_drop_session_objects (tok, 0);
+	tf_store_rewind (tok->store);
+	rv = tf_store_refresh (tok->store, true, tok, on_record, on_gone);
+	if (rv != CKR_OK)
+		tf_error ("token \"%s\": cannot reload the store after a batch was rolled back",
+			  tok->label);
+}
+
+CK_RV
+tf_token_batch_begin (tf_token *tok, unsigned long owner)
+{
+	CK_RV rv;
+
+	if (tok->batch || tok->in_txn)
+		return CKR_OPERATION_ACTIVE;
+	if (tok->store != NULL) {
+		rv = tf_token_begin (tok, true);
+		if (rv != CKR_OK)
+			return rv;
+		/* Keep the store transaction; the writes in the batch share it. */
+		tok->in_txn = false;
+	}
+	tok->batch = true;
+	tok->batch_failed = false;
+	tok->batch_owner = owner;
+	return CKR_OK;
+}
+
+static void
+batch_end (tf_token *tok)
+{
+	tok->batch = false;
+	tok->batch_failed = false;
+	tok->batch_owner = 0;
+	tok->txn_stored = false;
+}
+
+CK_RV
+tf_token_batch_commit (tf_token *tok)
+{
+	CK_RV rv = CKR_OK;
+
+	if (!tok->batch)
+		return CKR_OPERATION_NOT_INITIALIZED;
+	if (tok->store != NULL && tok->batch_failed) {
+		tf_error ("token \"%s\": a write in the batch failed; nothing of the batch is "
+			  "kept",
+			  tok->label);
+		tf_store_rollback (tok->store);
+		resync (tok);
+		rv = CKR_FUNCTION_FAILED;
+	} else if (tok->store != NULL) {
+		rv = tf_store_commit (tok->store);
+		if (rv != CKR_OK)
+			resync (tok);
+	}
+	batch_end (tok);
+	return rv;
+}
+
+void
+tf_token_batch_abort (tf_token *tok)
+{
+	if (!tok->batch)
+		return;
+	if (tok->store != NULL) {
+		tf_store_rollback (tok->store);
+		resync (tok);
+	}
+	batch_end (tok);
 }
 
 typedef struct {

@@ -29,7 +29,13 @@ typedef struct tf_token {
 	/* The open write transaction, if any. */
 	bool in_txn;
 	bool txn_stored; /* the transaction holds the store's write lock */
+	bool txn_wrote;	 /* it has written to the store */
 	tf_pending *pending;
+
+	/* A batch: many writes in one store transaction (the vendor interface). */
+	bool batch;
+	bool batch_failed; /* a write in it failed after writing: the batch cannot commit */
+	unsigned long batch_owner;
 } tf_token;
 
 /*
@@ -68,6 +74,18 @@ CK_RV tf_token_put (tf_token *tok, tf_record *rec, uint64_t replaces);
 CK_RV tf_token_remove (tf_token *tok, uint64_t uid);
 CK_RV tf_token_commit (tf_token *tok);
 void tf_token_abort (tf_token *tok);
+
+/*
+ * A batch (trustfolder's vendor interface): until batch_commit, the token
+ * objects this token writes go into one store transaction, so a bulk import
+ * is one fsync, not one per certificate. Each write still updates the index
+ * at once. batch_commit makes them all durable, or none (then the index is
+ * reloaded from the store). A batch on a token kept in memory is accepted
+ * and means nothing.
+ */
+CK_RV tf_token_batch_begin (tf_token *tok, unsigned long owner);
+CK_RV tf_token_batch_commit (tf_token *tok);
+void tf_token_batch_abort (tf_token *tok);
 
 /* Removes every session object owned by this session (no store involved). */
 void tf_token_drop_session_objects (tf_token *tok, CK_SESSION_HANDLE owner);
