@@ -109,9 +109,11 @@ install: $(MODULE)
 		$(DESTDIR)$(PREFIX)/share/trustfolder/
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 scripts/register-nss $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+	install -m 0755 scripts/register-firefox $(DESTDIR)$(PREFIX)/bin/trustfolder-register-firefox
 	install -m 0755 scripts/register-p11kit $(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
 
 uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/trustfolder-register-firefox
 	rm -f $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE)) $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss \
 		$(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
 	rm -rf $(DESTDIR)$(PREFIX)/share/trustfolder
