@@ -75,6 +75,12 @@ check-unit: $(UNIT_BINS)
 check-integration: all
 	@tests/integration/run $(BUILD)
 
+# Debian's firefox-esr, headless, with the module in its profiles: pages over
+# TLS load or are refused as the module's decisions say (tests/e2e).
+.PHONY: check-e2e
+check-e2e: all
+	@tests/e2e/run $(BUILD)
+
 # The same sources under ASan + UBSan: unit tests, then the integration tests
 # against the sanitized module (the clients run with the runtime preloaded).
 check-asan:
@@ -94,6 +100,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) check-unit
 	$(MAKE) check-integration
+	$(MAKE) check-e2e
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
 
