@@ -36,10 +36,20 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
 ARCHIVE := $(BUILD)/libtrustfolder.a
 MODULE  := $(BUILD)/trustfolder-pkcs11.so
 
+# The command-line tool: a PKCS#11 client that dlopens the module, so it links
+# nothing of the module; it finds the module next to itself, else in PKCS11DIR.
+TOOL_SRCS := $(sort $(wildcard tools/*.c))
+TOOL_OBJS := $(TOOL_SRCS:tools/%.c=$(BUILD)/tool-obj/%.o)
+TOOL      := $(BUILD)/trustfolder
+TOOL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude $(PKG_CFLAGS) \
+	-DTF_PKCS11DIR='"$(PKCS11DIR)"'
+TOOL_LIBS := $(shell pkg-config --libs p11-kit-1 openssl 2>/dev/null) -ldl
+MANDIR   ?= $(PREFIX)/share/man
+
 .PHONY: all deps check check-unit check-integration check-asan check-valgrind demo install \
 	uninstall format format-check clean fixtures
 
-all: $(MODULE) $(HELPER_BINS)
+all: $(MODULE) $(TOOL) $(HELPER_BINS)
 
 $(BUILD)/obj/%.o: module/%.c $(wildcard module/*.h include/*.h)
 	@mkdir -p $(dir $@)
@@ -62,6 +72,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ARCHIVE)
 $(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NSS_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(NSS_LIBS) -ldl -lpthread
+
+$(BUILD)/tool-obj/%.o: tools/%.c $(wildcard tools/*.h) include/trustfolder.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -c $< -o $@
+
+$(TOOL): $(TOOL_OBJS)
+	$(CC) -o $@ $(TOOL_OBJS) $(ALL_LDFLAGS) $(TOOL_LIBS)
 
 deps:
 	@scripts/install-deps
@@ -108,7 +125,7 @@ demo: deps
 	$(MAKE) all
 	@scripts/demo $(BUILD)
 
-install: $(MODULE)
+install: $(MODULE) $(TOOL)
 	install -d $(DESTDIR)$(PKCS11DIR)
 	install -m 0644 $(MODULE) $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE))
 	install -d $(DESTDIR)$(PREFIX)/share/trustfolder
@@ -116,17 +133,21 @@ install: $(MODULE)
 		$(DESTDIR)$(PREFIX)/share/trustfolder/
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 scripts/register-nss $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+	install -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/trustfolder
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 tools/trustfolder.1 $(DESTDIR)$(MANDIR)/man1/trustfolder.1
 	install -m 0755 scripts/register-firefox $(DESTDIR)$(PREFIX)/bin/trustfolder-register-firefox
 	install -m 0755 scripts/register-p11kit $(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/trustfolder-register-firefox
 	rm -f $(DESTDIR)$(PKCS11DIR)/$(notdir $(MODULE)) $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss \
-		$(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
+		$(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit \
+		$(DESTDIR)$(PREFIX)/bin/trustfolder $(DESTDIR)$(MANDIR)/man1/trustfolder.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/trustfolder
 
 format:
-	clang-format -i module/*.[ch] include/*.h tests/unit/*.[ch] tests/helpers/*.c
+	clang-format -i module/*.[ch] include/*.h tests/unit/*.[ch] tests/helpers/*.c tools/*.[ch]
 
 format-check:
 	clang-format --dry-run --Werror module/*.[ch] include/*.h

@@ -179,20 +179,25 @@ record_class (CK_OBJECT_CLASS klass)
 }
 
 /* Issuer and serial: as sent, and (for a raw serial) under its DER encoding too. */
-static bool
+static CK_RV
 find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRIBUTE *serial,
 		       finder *f)
 {
 	unsigned char *der;
 	size_t len = 0;
+	CK_RV rv;
 
+	rv = tf_token_load_key (tok, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
+				serial->pValue, serial->ulValueLen);
+	if (rv != CKR_OK)
+		return rv;
 	tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
 			   serial->pValue, serial->ulValueLen, find_in_record, f);
 	if (serial->ulValueLen == 0 || serial->ulValueLen > 0x10000)
-		return true;
+		return CKR_OK;
 	der = malloc (serial->ulValueLen + 8);
 	if (der == NULL)
-		return false;
+		return CKR_HOST_MEMORY;
 	if (((const unsigned char *)serial->pValue)[0] == 0x02) {
 		/* Could be DER already, or raw bytes that start like it: wrap them too. */
 		der[0] = 0x02;
@@ -214,12 +219,36 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 	} else {
 		len = tf_x509_serial_to_der (serial->pValue, serial->ulValueLen, der);
 	}
-	if (len > 0 &&
-	    (len != serial->ulValueLen || memcmp (der, serial->pValue, len) != 0))
-		tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue,
-				   issuer->ulValueLen, der, len, find_in_record, f);
+	if (len > 0 && (len != serial->ulValueLen || memcmp (der, serial->pValue, len) != 0)) {
+		rv = tf_token_load_key (tok, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue,
+					issuer->ulValueLen, der, len);
+		if (rv == CKR_OK)
+			tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue,
+					   issuer->ulValueLen, der, len, find_in_record, f);
+	}
 	free (der);
-	return true;
+	return rv;
+}
+
+/* One key of the index, loaded from the store first. */
+static CK_RV
+find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE *attr,
+	     finder *f)
+{
+	unsigned char sha1[20];
+	CK_RV rv;
+
+	if (stored == TF_STORE_BY_SHA1) {
+		/* The store finds certificates by their hash, the index by their bytes. */
+		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);
+		rv = tf_token_load_key (tok, stored, sha1, sizeof (sha1), NULL, 0);
+	} else {
+		rv = tf_token_load_key (tok, stored, attr->pValue, attr->ulValueLen, NULL, 0);
+	}
+	if (rv == CKR_OK)
+		tf_index_each_key (tok->index, key, attr->pValue, attr->ulValueLen, NULL, 0,
+				   find_in_record, f);
+	return rv;
 }
 
 CK_RV
@@ -230,6 +259,7 @@ tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
 	const CK_ATTRIBUTE *issuer, *serial, *key;
 	CK_OBJECT_CLASS klass;
 	bool has_class = false;
+	CK_RV rv = CKR_OK;
 
 	*handles = NULL;
 	*n = 0;
@@ -253,35 +283,36 @@ tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
 	issuer = tf_attrs_find (tmpl, count, CKA_ISSUER);
 	serial = tf_attrs_find (tmpl, count, CKA_SERIAL_NUMBER);
 	if (issuer != NULL && serial != NULL) {
-		if (!find_by_issuer_serial (tok, issuer, serial, &f))
-			f.oom = true;
+		rv = find_by_issuer_serial (tok, issuer, serial, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, CKA_VALUE)) != NULL &&
 		   !(has_class && klass == TF_CKO_X_CERTIFICATE_EXTENSION)) {
-		tf_index_each_key (tok->index, TF_KEY_VALUE, key->pValue, key->ulValueLen, NULL, 0,
-				   find_in_record, &f);
+		rv = find_by_key (tok, TF_STORE_BY_SHA1, TF_KEY_VALUE, key, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, TF_CKA_X_CERTIFICATE_VALUE)) != NULL) {
-		tf_index_each_key (tok->index, TF_KEY_VALUE, key->pValue, key->ulValueLen, NULL, 0,
-				   find_in_record, &f);
+		rv = find_by_key (tok, TF_STORE_BY_SHA1, TF_KEY_VALUE, key, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, CKA_SUBJECT)) != NULL) {
-		tf_index_each_key (tok->index, TF_KEY_SUBJECT, key->pValue, key->ulValueLen, NULL, 0,
-				   find_in_record, &f);
+		rv = find_by_key (tok, TF_STORE_BY_SUBJECT, TF_KEY_SUBJECT, key, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, CKA_ID)) != NULL) {
-		tf_index_each_key (tok->index, TF_KEY_ID, key->pValue, key->ulValueLen, NULL, 0,
-				   find_in_record, &f);
+		rv = find_by_key (tok, TF_STORE_BY_ID, TF_KEY_ID, key, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, CKA_LABEL)) != NULL) {
-		tf_index_each_key (tok->index, TF_KEY_LABEL, key->pValue, key->ulValueLen, NULL, 0,
-				   find_in_record, &f);
+		rv = find_by_key (tok, TF_STORE_BY_LABEL, TF_KEY_LABEL, key, &f);
 	} else if (has_class && klass == TF_CKO_X_CERTIFICATE_EXTENSION) {
 		/* Only records with a stapled extension have this view: a short list. */
-		tf_index_each_key (tok->index, TF_KEY_STAPLED, "", 1, NULL, 0, find_in_record, &f);
+		rv = tf_token_load_key (tok, TF_STORE_BY_STAPLED, "", 1, NULL, 0);
+		if (rv == CKR_OK)
+			tf_index_each_key (tok->index, TF_KEY_STAPLED, "", 1, NULL, 0,
+					   find_in_record, &f);
 	} else {
 		/* No key named: every record (an enumeration, not a lookup). */
-		tf_index_each (tok->index, find_in_record, &f);
+		rv = tf_token_load_all (tok);
+		if (rv == CKR_OK)
+			tf_index_each (tok->index, find_in_record, &f);
 	}
 out:
-	if (f.oom) {
+	if (rv == CKR_OK && f.oom)
+		rv = CKR_HOST_MEMORY;
+	if (rv != CKR_OK) {
 		free (f.handles);
-		return CKR_HOST_MEMORY;
+		return rv;
 	}
 	*handles = f.handles;
 	*n = f.n;

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,6 +117,10 @@ static const char schema_sql[] =
 	" sha256 BLOB);"
 	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer, serial);"
 	"CREATE INDEX records_seq ON records (seq);"
+	"CREATE INDEX records_subject ON records (subject);"
+	"CREATE INDEX records_ckaid ON records (ckaid);"
+	"CREATE INDEX records_label ON records (label);"
+	"CREATE INDEX records_sha1 ON records (sha1);"
 	"CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
 	"CREATE INDEX tombstones_seq ON tombstones (seq);"
 	"PRAGMA application_id = " STR (STORE_APPLICATION_ID) ";"
@@ -136,6 +141,13 @@ enum {
 	ST_UPDATE,
 	ST_DELETE,
 	ST_TOMBSTONE,
+	ST_BY_ISSUER_SERIAL,
+	ST_BY_SUBJECT,
+	ST_BY_ID,
+	ST_BY_LABEL,
+	ST_BY_SHA1,
+	ST_BY_STAPLED,
+	ST_ALL,
 	ST_COUNT,
 };
 
@@ -168,6 +180,17 @@ static const char *const statement_sql[ST_COUNT] = {
                   " WHERE id = ?24",
     [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
     [ST_TOMBSTONE] = "INSERT OR REPLACE INTO tombstones (id, seq) VALUES (?1, ?2)",
+#define RECORD_COLUMNS                                                                       \
+	"SELECT id, seq, der, issuer, serial, subject, ckaid, label, email, sha1, md5,"       \
+	" has_trust, trust_server, trust_client, trust_code, trust_email, step_up, category," \
+	" stapled_eku, hosts, expires, created, creator, sha256 FROM records"
+    [ST_BY_ISSUER_SERIAL] = RECORD_COLUMNS " WHERE issuer = ?1 AND serial = ?2",
+    [ST_BY_SUBJECT] = RECORD_COLUMNS " WHERE subject = ?1",
+    [ST_BY_ID] = RECORD_COLUMNS " WHERE ckaid = ?1",
+    [ST_BY_LABEL] = RECORD_COLUMNS " WHERE label = ?1",
+    [ST_BY_SHA1] = RECORD_COLUMNS " WHERE sha1 = ?1 AND der IS NOT NULL",
+    [ST_BY_STAPLED] = RECORD_COLUMNS " WHERE stapled_eku IS NOT NULL",
+    [ST_ALL] = RECORD_COLUMNS,
 };
 
 struct tf_store {
@@ -1340,11 +1363,90 @@ out:
 	return rv;
 }
 
-static void
-store_rewind (tf_store *store)
+static CK_RV
+store_mark_current (tf_store *store)
 {
-	store->last_seq = 0;
-	store->refreshed = false;
+	int64_t seq, version;
+	bool began = false;
+	CK_RV rv;
+
+	if (!store->in_txn) {
+		rv = run (store, ST_BEGIN_READ, "starting to read");
+		if (rv != CKR_OK)
+			return rv;
+		began = true;
+	}
+	rv = read_int (store, ST_SEQ_GET, "reading its sequence number", &seq);
+	if (rv == CKR_OK)
+		rv = read_int (store, ST_DATA_VERSION, "reading its data version", &version);
+	if (began) {
+		sqlite3_step (store->stmts[ST_ROLLBACK]);
+		stmt_done (store->stmts[ST_ROLLBACK]);
+	}
+	if (rv != CKR_OK)
+		return rv;
+	store->last_seq = seq;
+	store->data_version = version;
+	store->refreshed = true;
+	return CKR_OK;
+}
+
+/* Blobs that are keys are stored as given; an empty key is stored as an empty blob. */
+static int
+bind_key (sqlite3_stmt *stmt, int col, const void *data, size_t len)
+{
+	if (len > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_blob (stmt, col, len ? data : "", (int)len, SQLITE_STATIC);
+}
+
+static CK_RV
+store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, const void *b,
+              size_t blen, void *ctx, tf_store_record_fn on_record)
+{
+	static const int which[] = {
+	    [TF_STORE_BY_ISSUER_SERIAL] = ST_BY_ISSUER_SERIAL,
+	    [TF_STORE_BY_SUBJECT] = ST_BY_SUBJECT,
+	    [TF_STORE_BY_ID] = ST_BY_ID,
+	    [TF_STORE_BY_LABEL] = ST_BY_LABEL,
+	    [TF_STORE_BY_SHA1] = ST_BY_SHA1,
+	    [TF_STORE_BY_STAPLED] = ST_BY_STAPLED,
+	    [TF_STORE_ALL] = ST_ALL,
+	};
+	sqlite3_stmt *stmt = store->stmts[which[key]];
+	bool began = false;
+	tf_record *rec;
+	CK_RV rv = CKR_OK;
+	int rc = SQLITE_OK;
+
+	if (!store->in_txn) {
+		rv = run (store, ST_BEGIN_READ, "starting to read");
+		if (rv != CKR_OK)
+			return rv;
+		began = true;
+	}
+	if (key != TF_STORE_BY_STAPLED && key != TF_STORE_ALL)
+		rc = bind_key (stmt, 1, a, alen);
+	if (rc == SQLITE_OK && key == TF_STORE_BY_ISSUER_SERIAL)
+		rc = bind_key (stmt, 2, b, blen);
+	if (rc == SQLITE_OK) {
+		while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+			rv = read_record (store, stmt, &rec);
+			if (rv != CKR_OK)
+				break;
+			rv = on_record (ctx, rec);
+			if (rv != CKR_OK)
+				break;
+		}
+	}
+	if (rv == CKR_OK && rc != SQLITE_DONE)
+		rv = sql_error (store, rc, "looking up records");
+	stmt_done (stmt);
+	if (began) {
+		sqlite3_step (store->stmts[ST_ROLLBACK]);
+		stmt_done (store->stmts[ST_ROLLBACK]);
+	}
+	return rv;
 }
 
 const tf_store_backend tf_store_sqlite = {
@@ -1358,5 +1460,6 @@ const tf_store_backend tf_store_sqlite = {
     .rollback = store_rollback,
     .put = store_put,
     .remove = store_remove,
-    .rewind = store_rewind,
+    .mark_current = store_mark_current,
+    .lookup = store_lookup,
 };

@@ -71,8 +71,15 @@ tf_store_remove (tf_store *store, int64_t store_id)
 	return backend_of (store)->remove (store, store_id);
 }
 
-void
-tf_store_rewind (tf_store *store)
+CK_RV
+tf_store_mark_current (tf_store *store)
 {
-	backend_of (store)->rewind (store);
+	return backend_of (store)->mark_current (store);
+}
+
+CK_RV
+tf_store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, const void *b,
+                 size_t blen, void *ctx, tf_store_record_fn on_record)
+{
+	return backend_of (store)->lookup (store, key, a, alen, b, blen, ctx, on_record);
 }

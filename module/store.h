@@ -24,6 +24,17 @@ typedef CK_RV (*tf_store_record_fn) (void *ctx, tf_record *rec);
 /* Called for each record removed since the last refresh. */
 typedef void (*tf_store_gone_fn) (void *ctx, int64_t store_id);
 
+/* The keys a store answers lookups by (each backed by an index in the store). */
+typedef enum {
+	TF_STORE_BY_ISSUER_SERIAL, /* a: issuer DER, b: serial DER INTEGER */
+	TF_STORE_BY_SUBJECT,
+	TF_STORE_BY_ID,
+	TF_STORE_BY_LABEL,
+	TF_STORE_BY_SHA1,	   /* the certificate's SHA-1 (records that hold one) */
+	TF_STORE_BY_STAPLED,	   /* records with a stapled extension; a unused */
+	TF_STORE_ALL,		   /* every record; a unused */
+} tf_store_key;
+
 typedef struct {
 	const char *name;
 	CK_RV (*open) (const char *path, bool read_only, tf_store **out);
@@ -36,7 +47,9 @@ typedef struct {
 	void (*rollback) (tf_store *store);
 	CK_RV (*put) (tf_store *store, tf_record *rec);
 	CK_RV (*remove) (tf_store *store, int64_t store_id);
-	void (*rewind) (tf_store *store);
+	CK_RV (*mark_current) (tf_store *store);
+	CK_RV (*lookup) (tf_store *store, tf_store_key key, const void *a, size_t alen,
+			 const void *b, size_t blen, void *ctx, tf_store_record_fn on_record);
 } tf_store_backend;
 
 /* The SQLite backend (store-sqlite.c). */
@@ -90,10 +103,18 @@ CK_RV tf_store_put (tf_store *store, tf_record *rec);
 CK_RV tf_store_remove (tf_store *store, int64_t store_id);
 
 /*
- * Forgets what was delivered: the next refresh delivers every record again,
- * as after open. For a caller whose copy of the records went wrong (a batch
- * rolled back after its records were applied).
+ * Counts everything committed so far as delivered, without reading it: the
+ * caller loads records on demand with tf_store_lookup, and the next refresh
+ * delivers only later changes.
  */
-void tf_store_rewind (tf_store *store);
+CK_RV tf_store_mark_current (tf_store *store);
+
+/*
+ * Calls on_record (which takes the record) for every record with that key,
+ * read from the store's own index now, in one read transaction (or in the
+ * caller's write transaction).
+ */
+CK_RV tf_store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen,
+		       const void *b, size_t blen, void *ctx, tf_store_record_fn on_record);
 
 #endif /* TF_STORE_H */

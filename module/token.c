@@ -28,6 +28,112 @@ pending_free (tf_pending *p)
 	}
 }
 
+/*
+ * The keys loaded from the store: a hash set of (kind, bytes). Records with a
+ * loaded key may change only through refresh, which keeps the set true.
+ */
+typedef struct key_entry {
+	struct key_entry *next;
+	uint64_t hash;
+	int kind;
+	size_t len;
+	unsigned char bytes[];
+} key_entry;
+
+struct tf_keyset {
+	key_entry **buckets;
+	size_t nbuckets, count;
+};
+
+static uint64_t
+key_hash (int kind, const void *a, size_t alen, const void *b, size_t blen)
+{
+	const unsigned char *p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+	size_t i;
+
+	for (p = a, i = 0; i < alen; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL; /* separates a from b */
+	for (p = b, i = 0; i < blen; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static key_entry *
+keyset_find (struct tf_keyset *set, uint64_t h, int kind, const void *a, size_t alen,
+	     const void *b, size_t blen)
+{
+	key_entry *e;
+
+	if (set == NULL || set->nbuckets == 0)
+		return NULL;
+	for (e = set->buckets[h & (set->nbuckets - 1)]; e != NULL; e = e->next) {
+		if (e->hash == h && e->kind == kind && e->len == alen + blen &&
+		    (alen == 0 || memcmp (e->bytes, a, alen) == 0) &&
+		    (blen == 0 || memcmp (e->bytes + alen, b, blen) == 0))
+			return e;
+	}
+	return NULL;
+}
+
+static bool
+keyset_add (struct tf_keyset *set, uint64_t h, int kind, const void *a, size_t alen,
+	    const void *b, size_t blen)
+{
+	key_entry *e, *next, **grown;
+	size_t i, n;
+
+	if (set->count >= set->nbuckets) {
+		n = set->nbuckets ? set->nbuckets * 2 : 256;
+		grown = calloc (n, sizeof (key_entry *));
+		if (grown == NULL)
+			return false;
+		for (i = 0; i < set->nbuckets; i++) {
+			for (e = set->buckets[i]; e != NULL; e = next) {
+				next = e->next;
+				e->next = grown[e->hash & (n - 1)];
+				grown[e->hash & (n - 1)] = e;
+			}
+		}
+		free (set->buckets);
+		set->buckets = grown;
+		set->nbuckets = n;
+	}
+	e = malloc (sizeof (key_entry) + alen + blen);
+	if (e == NULL)
+		return false;
+	e->hash = h;
+	e->kind = kind;
+	e->len = alen + blen;
+	if (alen > 0)
+		memcpy (e->bytes, a, alen);
+	if (blen > 0)
+		memcpy (e->bytes + alen, b, blen);
+	e->next = set->buckets[h & (set->nbuckets - 1)];
+	set->buckets[h & (set->nbuckets - 1)] = e;
+	set->count++;
+	return true;
+}
+
+static void
+keyset_clear (struct tf_keyset *set)
+{
+	key_entry *e, *next;
+	size_t i;
+
+	if (set == NULL)
+		return;
+	for (i = 0; i < set->nbuckets; i++) {
+		for (e = set->buckets[i]; e != NULL; e = next) {
+			next = e->next;
+			free (e);
+		}
+	}
+	free (set->buckets);
+	memset (set, 0, sizeof (*set));
+}
+
 CK_RV
 tf_token_init (tf_token *tok, CK_SLOT_ID slot, const char *label, const char *path,
 	       bool read_only)
@@ -52,7 +158,11 @@ tf_token_init (tf_token *tok, CK_SLOT_ID slot, const char *label, const char *pa
 		return CKR_OK;
 	}
 	tok->write_protected = tf_store_read_only (tok->store);
-	return CKR_OK;
+	tok->loaded = calloc (1, sizeof (struct tf_keyset));
+	if (tok->loaded == NULL)
+		return CKR_HOST_MEMORY;
+	/* Nothing is read now: records come from the store as they are asked for. */
+	return tf_store_mark_current (tok->store);
 }
 
 void
@@ -64,6 +174,8 @@ tf_token_fini (tf_token *tok)
 		tf_store_rollback (tok->store); /* nothing to reload: all goes */
 	tf_store_close (tok->store);
 	tf_index_free (tok->index);
+	keyset_clear (tok->loaded);
+	free (tok->loaded);
 	memset (tok, 0, sizeof (*tok));
 }
 
@@ -87,6 +199,8 @@ tf_token_abandon (tf_token *tok)
 	}
 	pending_free (tok->pending);
 	tf_index_free (tok->index);
+	keyset_clear (tok->loaded);
+	free (tok->loaded);
 	memset (tok, 0, sizeof (*tok));
 }
 
@@ -201,7 +315,61 @@ tf_token_refresh (tf_token *tok)
 {
 	if (tok->store == NULL)
 		return CKR_OK;
+	/* Changed records are applied whether loaded or not: a loaded key stays whole. */
 	return tf_store_refresh (tok->store, false, tok, on_record, on_gone);
+}
+
+/* A record from a lookup: the index may hold it already, from a refresh or a write. */
+static CK_RV
+on_loaded (void *ctx, tf_record *rec)
+{
+	tf_token *tok = ctx;
+	tf_record *have;
+
+	have = tf_index_lookup_store_id (tok->index, rec->store_id);
+	if (have != NULL) {
+		/* Ours is at least as new: a write of this process, or a later refresh. */
+		tf_record_free (rec);
+		return CKR_OK;
+	}
+	return install (tok, rec, 0);
+}
+
+CK_RV
+tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t alen, const void *b,
+		   size_t blen)
+{
+	uint64_t h;
+	CK_RV rv;
+
+	if (tok->store == NULL || tok->loaded_all || alen == 0)
+		return CKR_OK;
+	if (kind != TF_STORE_BY_ISSUER_SERIAL)
+		blen = 0;
+	h = key_hash (kind, a, alen, b, blen);
+	if (keyset_find (tok->loaded, h, kind, a, alen, b, blen) != NULL)
+		return CKR_OK;
+	rv = tf_store_lookup (tok->store, kind, a, alen, b, blen, tok, on_loaded);
+	if (rv != CKR_OK)
+		return rv;
+	/* Remembering is an optimisation: without memory, the next search asks again. */
+	keyset_add (tok->loaded, h, kind, a, alen, b, blen);
+	return CKR_OK;
+}
+
+CK_RV
+tf_token_load_all (tf_token *tok)
+{
+	CK_RV rv;
+
+	if (tok->store == NULL || tok->loaded_all)
+		return CKR_OK;
+	rv = tf_store_lookup (tok->store, TF_STORE_ALL, NULL, 0, NULL, 0, tok, on_loaded);
+	if (rv != CKR_OK)
+		return rv;
+	tok->loaded_all = true;
+	keyset_clear (tok->loaded);
+	return CKR_OK;
 }
 
 CK_RV
@@ -345,8 +513,9 @@ resync (tf_token *tok)
 	CK_RV rv;
 
 	tf_token_drop_session_objects (tok, 0);
-	tf_store_rewind (tok->store);
-	rv = tf_store_refresh (tok->store, true, tok, on_record, on_gone);
+	keyset_clear (tok->loaded);
+	tok->loaded_all = false;
+	rv = tf_store_mark_current (tok->store);
 	if (rv != CKR_OK)
 		tf_error ("token \"%s\": cannot reload the store after a batch was rolled back",
 			  tok->label);

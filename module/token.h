@@ -32,6 +32,13 @@ typedef struct tf_token {
 	bool txn_wrote;	 /* it has written to the store */
 	tf_pending *pending;
 
+	/*
+	 * Records are loaded from the store on demand: the keys whose records
+	 * are all in the index, or every record once loaded_all is set.
+	 */
+	struct tf_keyset *loaded;
+	bool loaded_all;
+
 	/* A batch: many writes in one store transaction (the vendor interface). */
 	bool batch;
 	bool batch_failed; /* a write in it failed after writing: the batch cannot commit */
@@ -60,6 +67,17 @@ void tf_token_info (const tf_token *tok, CK_TOKEN_INFO *info);
 
 /* Applies other processes' committed changes (cheap when there are none). */
 CK_RV tf_token_refresh (tf_token *tok);
+
+/*
+ * Makes sure the index holds every record of the token with this key (kind as
+ * in store.h; for TF_STORE_BY_ISSUER_SERIAL, b is the serial), loading them
+ * from the store the first time a key is asked for. A token kept in memory
+ * holds everything already. tf_token_load_all loads every record (for an
+ * enumeration).
+ */
+CK_RV tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t alen,
+			 const void *b, size_t blen);
+CK_RV tf_token_load_all (tf_token *tok);
 
 /*
  * A write. begin takes the store's write lock when persist is set (a token

@@ -620,6 +620,12 @@ default_label (tf_token *tok, tf_record *rec)
 	char *label;
 	bool ok;
 
+	CK_RV rv;
+
+	rv = tf_token_load_key (tok, TF_STORE_BY_SUBJECT, rec->subject.data, rec->subject.len,
+				NULL, 0);
+	if (rv != CKR_OK)
+		return rv;
 	tf_index_each_key (tok->index, TF_KEY_SUBJECT, rec->subject.data, rec->subject.len, NULL,
 			   0, first_labelled, &same);
 	if (same != NULL)
@@ -644,6 +650,7 @@ attach_certificate (tf_token *tok, tf_record *rec, const unsigned char *der, siz
 		    const tf_cert_info *info)
 {
 	unsigned char sha1[20], sha256[32], key_id[20];
+	CK_RV rv;
 
 	if (rec->der.len > 0) {
 		if (!tf_bytes_equal (&rec->der, der, len)) {
@@ -670,8 +677,11 @@ attach_certificate (tf_token *tok, tf_record *rec, const unsigned char *der, siz
 	memcpy (rec->sha256, sha256, 32);
 	tf_x509_md5 (der, len, rec->md5);
 	rec->has_hash = rec->has_md5 = rec->has_sha256 = true;
-	if (rec->label.len == 0 && default_label (tok, rec) != CKR_OK)
-		return CKR_HOST_MEMORY;
+	if (rec->label.len == 0) {
+		rv = default_label (tok, rec);
+		if (rv != CKR_OK)
+			return rv;
+	}
 	if (rec->id.len == 0) {
 		/* NSS's own choice for a certificate's id: the SHA-1 of its public key. */
 		tf_x509_sha1 (info->public_key.data, info->public_key.len, key_id);
@@ -708,6 +718,10 @@ upsert (tf_token *tok, CK_SESSION_HANDLE owner, const void *issuer, size_t issue
 	rv = tf_token_begin (tok, owner == 0);
 	if (rv != CKR_OK)
 		return rv;
+	rv = tf_token_load_key (tok, TF_STORE_BY_ISSUER_SERIAL, issuer, issuer_len, serial,
+				serial_len);
+	if (rv != CKR_OK)
+		goto fail;
 	existing = lookup_issuer_serial (tok, owner, issuer, issuer_len, serial, serial_len);
 	rec = existing != NULL ? tf_record_dup (existing) : tf_record_new ();
 	if (rec == NULL) {
@@ -1107,6 +1121,9 @@ create_extension (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tm
 	key.len = spki->ulValueLen;
 	k.spki = &key;
 	k.tok = tok;
+	rv = tf_token_load_all (tok);
+	if (rv != CKR_OK)
+		goto fail;
 	tf_index_each (tok->index, collect_by_key, &k);
 	if (k.oom) {
 		rv = CKR_HOST_MEMORY;

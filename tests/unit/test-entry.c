@@ -793,6 +793,49 @@ test_damaged_store (void **state)
 	init_module ();
 }
 
+/*
+ * Records come from the store as they are asked for. A key asked for once
+ * (and found empty) must still see what another process adds under it, and
+ * a record another process changes must read back changed.
+ */
+static void
+test_loaded_keys_stay_current (void **state)
+{
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_PERSISTENT);
+	CK_ATTRIBUTE by_subject[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) },
+				      { CKA_SUBJECT, server.subject, server.subject_len } };
+	CK_ATTRIBUTE by_label[] = { { CKA_LABEL, "renamed", 7 } };
+	CK_OBJECT_HANDLE c;
+	pid_t pid;
+	int status;
+
+	assert_int_equal (count (s, by_subject, 2), 0);
+	pid = fork ();
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		CK_SESSION_HANDLE cs;
+		CK_OBJECT_HANDLE h;
+		CK_ATTRIBUTE label = { CKA_LABEL, "renamed", 7 };
+		int ok;
+
+		ok = f->C_Initialize (&init_args) == CKR_OK;
+		ok = ok && f->C_OpenSession (TF_SLOT_PERSISTENT,
+					     CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+					     &cs) == CKR_OK;
+		ok = ok && create_cert (cs, &server, "server", CK_TRUE, &h) == CKR_OK;
+		ok = ok && f->C_SetAttributeValue (cs, h, &label, 1) == CKR_OK;
+		ok = ok && f->C_Finalize (NULL) == CKR_OK;
+		_exit (ok ? 0 : 1);
+	}
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+	c = find_one (s, by_subject, 2);
+	assert_int_equal (count (s, by_label, 1), 1);
+	assert_rv (f->C_DestroyObject (s, c), CKR_OK);
+	assert_int_equal (count (s, by_label, 1), 0);
+	assert_rv (f->C_CloseSession (s), CKR_OK);
+}
+
 int
 main (void)
 {
@@ -810,6 +853,7 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_search_survives_destroy, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_persistence_and_other_processes, setup,
 						 teardown),
+		cmocka_unit_test_setup_teardown (test_loaded_keys_stay_current, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_read_only_store, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_damaged_store, setup, teardown),
 	};
