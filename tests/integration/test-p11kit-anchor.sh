@@ -16,11 +16,12 @@ assert_ok as_user "$TF_SCRATCH/tree/scripts/register-p11kit"
 db=$TF_SCRATCH/nssdb
 user_nssdb "$db"
 
-# extracted_subjects FILE: the subjects in a PEM bundle, one a line.
+# extracted_subjects FILE: the subjects of the test certificates (O =
+# trustfolder ...) in a PEM bundle, one a line; the system's CAs are left out.
 extracted_subjects() {
 	grep -q -- '-----BEGIN CERTIFICATE-----' "$1" || return 0
 	openssl crl2pkcs7 -nocrl -certfile "$1" | openssl pkcs7 -print_certs -noout |
-		sed -n 's/^subject=//p'
+		sed -n 's/^subject=\(.*O = trustfolder .*\)/\1/p'
 }
 ca_subject=$(openssl x509 -in "$ca" -noout -subject | sed 's/^subject=//')
 

@@ -24,14 +24,15 @@ cp "$other" "$anchors/anchors/"
 printf 'x-init-reserved: paths=%s\n' "$anchors" >"$XDG_CONFIG_HOME/pkcs11/modules/p11-kit-trust.module"
 chown -R "$TF_USER:$TF_USER_GROUP" "$anchors" "$XDG_CONFIG_HOME"
 
-# extract FILTER: the subjects that `trust extract --filter=FILTER` exports.
+# extract FILTER: the subjects of the test certificates that `trust extract
+# --filter=FILTER` exports.
 extract() {
 	local bundle=$TF_SCRATCH/extract-$1.pem
 	assert_ok as_user trust extract --format=pem-bundle --filter="$1" --purpose server-auth \
 		--overwrite "$bundle"
 	grep -q -- '-----BEGIN CERTIFICATE-----' "$bundle" || return 0
 	openssl crl2pkcs7 -nocrl -certfile "$bundle" | openssl pkcs7 -print_certs -noout |
-		sed -n 's/^subject=//p'
+		sed -n 's/^subject=\(.*O = trustfolder .*\)/\1/p'
 }
 
 assert_ok as_user p11-kit list-modules
