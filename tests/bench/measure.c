@@ -1,0 +1,663 @@
+/*
+ * One module's measurements at one N, in a process of its own (so that its
+ * peak memory is that module's), on a store that already holds the N
+ * certificates. Reads come first, on exactly N; writes after them.
+ *
+ * Repeated workloads run until BENCH_BUDGET seconds (or a sample cap) have
+ * passed, after a short unmeasured warm-up; each sample is one operation as
+ * its client issues it (ops.c), timed with CLOCK_MONOTONIC.
+ */
+#include "bench.h"
+#include "report.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define SAMPLE_MAX     4096   /* stored certificates the lookups ask about */
+#define OPS_MAX	       100000 /* samples per read workload */
+#define WARMUP	       500
+#define COLD_MAX       30
+#define DECISIONS_MAX  300
+#define CROSS_MAX      30
+#define BULK_COUNT     2000 /* certificates in the bulk import */
+
+/* Which extras each write workload uses (data.h: BENCH_EXTRAS of them). */
+#define EXTRA_BULK     0
+#define EXTRA_DECISION 2000
+#define EXTRA_CROSS    2500
+#define EXTRA_SESSION  2999
+
+typedef struct {
+	const bench_env *env;
+	bench_module m;
+	bench_data sample; /* stored certificates, then the extras */
+	size_t nstored;	   /* how many of sample are stored ones */
+	unsigned *order;   /* a shuffled order of the stored ones */
+	CK_SESSION_HANDLE ro, rw;
+} ctx;
+
+static bool
+keep_sample (void *data, unsigned index, const bench_file_hdr *hdr)
+{
+	unsigned stride = hdr->stored > SAMPLE_MAX ? hdr->stored / SAMPLE_MAX : 1;
+
+	if (index >= hdr->stored)
+		return true;
+	return index % stride == 0;
+}
+
+static uint64_t
+xorshift (uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return x;
+}
+
+static bench_cert *
+extra (ctx *x, unsigned k)
+{
+	return &x->sample.certs[x->nstored + k];
+}
+
+static double
+secs_since (uint64_t t0)
+{
+	return (double)(bench_now_ns () - t0) / 1e9;
+}
+
+static void
+emit_samples (const char *key, bench_samples *s, const char *note)
+{
+	double median, p99;
+
+	bench_samples_summary (s, &median, &p99);
+	bench_emit ("ok %s %zu %.1f %.1f %s", key, s->n, median, p99, note);
+}
+
+/* ---- cold start ------------------------------------------------------------ */
+
+/* Cold-start samples: the whole, and its steps. */
+typedef struct {
+	bench_samples total;
+	bench_samples phase[5]; /* process start, dlopen, C_Initialize, C_OpenSession, lookup */
+	unsigned wrong;
+} cold_samples;
+
+/* t: main, library loaded, C_Initialize returned, session open, answer. */
+static void
+cold_add (cold_samples *cs, uint64_t t_spawn, const unsigned long long t[5], unsigned long found)
+{
+	unsigned i;
+
+	if (found != 1)
+		cs->wrong++;
+	bench_samples_add (&cs->total, (double)(t[4] - t_spawn));
+	bench_samples_add (&cs->phase[0], (double)(t[0] - t_spawn));
+	for (i = 1; i < 5; i++)
+		bench_samples_add (&cs->phase[i], (double)(t[i] - t[i - 1]));
+}
+
+static void
+cold_emit (cold_samples *cs)
+{
+	double median, p99, m[5];
+	char note[240];
+	unsigned i;
+
+	for (i = 0; i < 5; i++) {
+		bench_samples_summary (&cs->phase[i], &m[i], &p99);
+		bench_samples_free (&cs->phase[i]);
+	}
+	snprintf (note, sizeof (note),
+		  "medians: process start %.2f ms, dlopen %.2f ms, C_Initialize %.2f ms, "
+		  "C_OpenSession %.2f ms, first lookup %.2f ms%s",
+		  m[0] / 1e6, m[1] / 1e6, m[2] / 1e6, m[3] / 1e6, m[4] / 1e6,
+		  cs->wrong ? "; WRONG ANSWERS" : "");
+	bench_samples_summary (&cs->total, &median, &p99);
+	bench_emit ("ok cold %zu %.1f %.1f %s", cs->total.n, median, p99, note);
+	bench_samples_free (&cs->total);
+}
+
+/*
+ * More fresh processes of this program's "cold" mode, each timed from spawn
+ * to its answer, while the store still holds N. This process was the first
+ * sample; the others follow only when a start is quick enough to repeat.
+ */
+static void
+cold_children (ctx *x, cold_samples *cs)
+{
+	char issuer[2 * 1024 + 1], serial[2 * 64 + 1], nbuf[16], line[256];
+	unsigned long long t[5];
+	uint64_t t0 = bench_now_ns (), t_spawn;
+	unsigned long found;
+	bench_child c;
+	bench_cert *q;
+	unsigned reps;
+	int got;
+
+	snprintf (nbuf, sizeof (nbuf), "%u", x->m.n);
+	for (reps = 1; reps < COLD_MAX; reps++) {
+		if (secs_since (t0) > 3 * x->env->budget && reps >= 10)
+			break;
+		q = &x->sample.certs[x->order[reps % x->nstored]];
+		bench_hex_encode (BENCH_ISSUER (q), q->h.issuer_len, issuer);
+		bench_hex_encode (BENCH_SERIAL (q), q->h.serial_len, serial);
+		char *argv[] = { (char *)x->env->self, "cold", (char *)bench_module_names[x->m.id],
+				 nbuf, issuer, serial, NULL };
+		t_spawn = bench_now_ns ();
+		if (!bench_spawn (&c, argv, false, NULL))
+			return;
+		got = bench_child_line (&c, line, sizeof (line), 0.9 * x->env->start_timeout);
+		t[4] = bench_now_ns ();
+		bench_child_end (&c, got < 0);
+		if (got <= 0 || sscanf (line, "ok %lu %llu %llu %llu %llu", &found, &t[0], &t[1],
+					&t[2], &t[3]) != 5) {
+			bench_emit ("info %s: a cold-start child %s", bench_module_names[x->m.id],
+				    got < 0 ? "did not answer in time" : "failed");
+			return;
+		}
+		cold_add (cs, t_spawn, t, found);
+		bench_emit ("tick");
+	}
+}
+
+/* ---- repeated reads ----------------------------------------------------------- */
+
+typedef CK_RV (*lookup_fn) (bench_module *, CK_SESSION_HANDLE, const bench_cert *,
+			    bench_answer *);
+
+static void
+repeat_lookup (ctx *x, const char *key, lookup_fn fn)
+{
+	bench_samples s = { 0 };
+	unsigned long wrong = 0, i;
+	uint64_t t0, a, b;
+	bench_answer ans;
+	char note[160];
+	bench_cert *q;
+	CK_RV rv;
+
+	bench_emit ("begin %s", key);
+	for (i = 0; i < WARMUP; i++) {
+		rv = fn (&x->m, x->ro, &x->sample.certs[x->order[i % x->nstored]], &ans);
+		if (rv != CKR_OK) {
+			bench_emit ("fail %s %s", key, bench_ckr (rv));
+			return;
+		}
+		if (i % 64 == 0)
+			bench_emit ("tick");
+	}
+	t0 = bench_now_ns ();
+	for (i = 0; i < OPS_MAX && (i < 10 || secs_since (t0) < x->env->budget); i++) {
+		q = &x->sample.certs[x->order[i % x->nstored]];
+		a = bench_now_ns ();
+		rv = fn (&x->m, x->ro, q, &ans);
+		b = bench_now_ns ();
+		if (rv != CKR_OK) {
+			bench_emit ("fail %s %s", key, bench_ckr (rv));
+			bench_samples_free (&s);
+			return;
+		}
+		if (!ans.right)
+			wrong++;
+		bench_samples_add (&s, (double)(b - a));
+		if (i % 256 == 0)
+			bench_emit ("tick");
+	}
+	if (wrong)
+		snprintf (note, sizeof (note), "WRONG ANSWERS: %lu of %zu", wrong, s.n);
+	else
+		note[0] = '\0';
+	emit_samples (key, &s, note);
+	bench_samples_free (&s);
+}
+
+/* Every certificate with value and label; a sample is one pass's time per certificate. */
+static void
+enumerate (ctx *x)
+{
+	bench_samples s = { 0 };
+	uint64_t t0, a, b;
+	bench_answer ans;
+	unsigned reps = 0, wrong = 0;
+	char note[160];
+	CK_RV rv;
+
+	bench_emit ("begin enum");
+	t0 = bench_now_ns ();
+	while (reps < 50) {
+		a = bench_now_ns ();
+		rv = bench_enumerate (&x->m, x->ro, &ans);
+		b = bench_now_ns ();
+		if (rv != CKR_OK) {
+			bench_emit ("fail enum %s", bench_ckr (rv));
+			return;
+		}
+		if (ans.found != x->m.n)
+			wrong++;
+		bench_samples_add (&s, (double)(b - a) / (double)(ans.found ? ans.found : 1));
+		reps++;
+		bench_emit ("tick");
+		if (secs_since (t0) > 2 * x->env->budget && reps >= 3)
+			break;
+	}
+	if (wrong)
+		snprintf (note, sizeof (note), "WRONG COUNT: %lu listed of %u", ans.found, x->m.n);
+	else
+		note[0] = '\0';
+	emit_samples ("enum", &s, note);
+	bench_samples_free (&s);
+}
+
+/* User and system CPU time of this process so far. */
+static double
+cpu_seconds (void)
+{
+	struct rusage ru;
+
+	if (getrusage (RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- threads ------------------------------------------------------------------ */
+
+typedef struct {
+	ctx *x;
+	CK_SESSION_HANDLE s;
+	unsigned start;
+	atomic_bool *go, *stop;
+	unsigned long ops, wrong;
+	CK_RV rv;
+} worker;
+
+static void *
+worker_main (void *arg)
+{
+	worker *w = arg;
+	bench_answer ans;
+	unsigned i = w->start;
+
+	while (!atomic_load (w->go))
+		;
+	while (!atomic_load_explicit (w->stop, memory_order_relaxed)) {
+		w->rv = bench_trust_lookup (&w->x->m, w->s,
+					    &w->x->sample.certs[w->x->order[i++ % w->x->nstored]],
+					    &ans);
+		if (w->rv != CKR_OK)
+			break;
+		if (!ans.right)
+			w->wrong++;
+		w->ops++;
+	}
+	return NULL;
+}
+
+/* Trust lookups from nthreads threads, each with its own session, for budget seconds. */
+static void
+threads (ctx *x, unsigned nthreads, const char *key)
+{
+	worker w[4];
+	pthread_t t[4];
+	atomic_bool go = false, stop = false;
+	unsigned long ops = 0, wrong = 0;
+	uint64_t t0 = bench_now_ns ();
+	double elapsed, cpu0 = cpu_seconds (), cpu;
+	unsigned i, started = 0;
+	char note[160];
+	CK_RV rv = CKR_OK;
+
+	bench_emit ("begin %s", key);
+	memset (w, 0, sizeof (w));
+	for (i = 0; i < nthreads; i++) {
+		w[i].x = x;
+		w[i].start = i * (unsigned)(x->nstored / nthreads);
+		w[i].go = &go;
+		w[i].stop = &stop;
+		rv = bench_open_session (&x->m, false, &w[i].s);
+		if (rv != CKR_OK) {
+			bench_emit ("fail %s C_OpenSession: %s", key, bench_ckr (rv));
+			goto out;
+		}
+		if (pthread_create (&t[i], NULL, worker_main, &w[i]) != 0) {
+			bench_emit ("fail %s cannot start a thread", key);
+			goto out;
+		}
+		started++;
+	}
+	t0 = bench_now_ns ();
+	cpu0 = cpu_seconds ();
+	atomic_store (&go, true);
+	while (secs_since (t0) < x->env->budget) {
+		usleep (100000);
+		bench_emit ("tick");
+	}
+	atomic_store (&stop, true);
+out:
+	atomic_store (&go, true);
+	atomic_store (&stop, true);
+	for (i = 0; i < started; i++)
+		pthread_join (t[i], NULL);
+	elapsed = secs_since (t0);
+	cpu = cpu_seconds () - cpu0;
+	for (i = 0; i < nthreads; i++) {
+		if (w[i].s != 0)
+			x->m.f->C_CloseSession (w[i].s);
+		ops += w[i].ops;
+		wrong += w[i].wrong;
+		if (w[i].rv != CKR_OK)
+			rv = w[i].rv;
+	}
+	if (started < nthreads)
+		return;
+	if (rv != CKR_OK) {
+		bench_emit ("fail %s %s", key, bench_ckr (rv));
+		return;
+	}
+	/* A rate counts the time other processes had the cores: say how much we got. */
+	snprintf (note, sizeof (note), "the process used %.0f %% of a core per thread%s",
+		  100 * cpu / elapsed / nthreads, wrong ? "; WRONG ANSWERS" : "");
+	bench_emit ("ok %s %lu %.1f 0 %s", key, ops, (double)ops / elapsed, note);
+}
+
+/* ---- writes ------------------------------------------------------------------- */
+
+static void
+session_objects (ctx *x)
+{
+	bench_samples s = { 0 };
+	uint64_t t0, a, b;
+	unsigned long i;
+	CK_RV rv;
+
+	bench_emit ("begin session");
+	t0 = bench_now_ns ();
+	for (i = 0; i < OPS_MAX && (i < 10 || secs_since (t0) < x->env->budget); i++) {
+		a = bench_now_ns ();
+		rv = bench_session_object (&x->m, x->rw, extra (x, EXTRA_SESSION));
+		b = bench_now_ns ();
+		if (rv != CKR_OK) {
+			bench_emit (x->m.id == BENCH_P11KIT ? "na session %s" : "fail session %s",
+				    bench_ckr (rv));
+			bench_samples_free (&s);
+			return;
+		}
+		bench_samples_add (&s, (double)(b - a));
+		if (i % 256 == 0)
+			bench_emit ("tick");
+	}
+	emit_samples ("session", &s, "");
+	bench_samples_free (&s);
+}
+
+static void
+decisions (ctx *x)
+{
+	bench_samples s = { 0 };
+	uint64_t t0, a, b;
+	unsigned i;
+	CK_RV rv;
+
+	bench_emit ("begin decision");
+	t0 = bench_now_ns ();
+	for (i = 0; i < DECISIONS_MAX && (i < 3 || secs_since (t0) < 2 * x->env->budget); i++) {
+		a = bench_now_ns ();
+		rv = bench_create_decision (&x->m, x->rw, extra (x, EXTRA_DECISION + i));
+		b = bench_now_ns ();
+		if (rv != CKR_OK) {
+			bench_emit ("fail decision %s", bench_ckr (rv));
+			bench_samples_free (&s);
+			return;
+		}
+		bench_samples_add (&s, (double)(b - a));
+		bench_emit ("tick");
+	}
+	emit_samples ("decision", &s, "");
+	bench_samples_free (&s);
+}
+
+/* BULK_COUNT new certificates with trust in one go; stops early past ten budgets. */
+static void
+bulk_import (ctx *x)
+{
+	uint64_t t0;
+	unsigned i;
+	double elapsed;
+	char note[240];
+	bool batch = x->m.begin_batch != NULL;
+	CK_RV rv = CKR_OK;
+
+	bench_emit ("begin bulk");
+	t0 = bench_now_ns ();
+	if (batch)
+		rv = x->m.begin_batch (x->rw);
+	for (i = 0; rv == CKR_OK && i < BULK_COUNT; i++) {
+		rv = bench_create_decision (&x->m, x->rw, extra (x, EXTRA_BULK + i));
+		if (i % 64 == 0)
+			bench_emit ("tick");
+		if (!batch && secs_since (t0) > 10 * x->env->budget)
+			break;
+	}
+	if (rv == CKR_OK && batch)
+		rv = x->m.commit_batch (x->rw);
+	elapsed = secs_since (t0);
+	if (rv != CKR_OK) {
+		bench_emit ("fail bulk %s", bench_ckr (rv));
+		return;
+	}
+	if (batch)
+		snprintf (note, sizeof (note),
+			  "%u in one batch (Vendor trustfolder C_BeginBatch ... C_CommitBatch), "
+			  "%.0f ms",
+			  i, elapsed * 1e3);
+	else
+		snprintf (note, sizeof (note),
+			  "%u of %u by consecutive C_CreateObject, %.1f s%s", i,
+			  BULK_COUNT, elapsed, i < BULK_COUNT ? " (stopped at the time limit)" : "");
+	bench_emit ("ok bulk %u %.1f 0 %s", i, (double)i / elapsed, note);
+}
+
+/*
+ * Another process commits a decision; this one, with its session open all
+ * along, searches right after the commit returned. A sample is the time from
+ * the other process's C_CreateObject returning to this search answering; the
+ * search must find the new trust.
+ */
+static void
+cross_process (ctx *x)
+{
+	bench_samples s = { 0 };
+	unsigned i, unseen = 0;
+	unsigned long long t_done;
+	char nbuf[16], line[256], note[200];
+	bench_answer ans;
+	CK_SESSION_HANDLE fresh;
+	bench_child w;
+	uint64_t t0;
+	int got;
+	CK_RV rv;
+
+	bench_emit ("begin cross");
+	snprintf (nbuf, sizeof (nbuf), "%u", x->m.n);
+	char *argv[] = { (char *)x->env->self, "writer", (char *)bench_module_names[x->m.id], nbuf,
+			 NULL };
+	if (!bench_spawn (&w, argv, true, NULL)) {
+		bench_emit ("fail cross cannot start the writer");
+		return;
+	}
+	got = bench_child_line (&w, line, sizeof (line), 0.9 * x->env->timeout);
+	if (got <= 0 || strcmp (line, "ready") != 0) {
+		bench_emit ("fail cross the writer %s", got < 0 ? "did not start in time" : line);
+		bench_child_end (&w, true);
+		return;
+	}
+	bench_emit ("tick");
+	t0 = bench_now_ns ();
+	for (i = 0; i < CROSS_MAX && (i < 5 || secs_since (t0) < 2 * x->env->budget); i++) {
+		dprintf (w.in, "go %u\n", EXTRA_CROSS + i); /* the writer holds the extras only */
+		got = bench_child_line (&w, line, sizeof (line), 0.9 * x->env->timeout);
+		if (got <= 0 || sscanf (line, "done %llu", &t_done) != 1) {
+			bench_emit ("fail cross the writer: %s", got < 0 ? "no answer" : line);
+			bench_child_end (&w, true);
+			bench_samples_free (&s);
+			return;
+		}
+		rv = bench_trust_lookup (&x->m, x->ro, extra (x, EXTRA_CROSS + i), &ans);
+		bench_samples_add (&s, (double)(bench_now_ns () - t_done));
+		if (rv != CKR_OK || ans.found == 0)
+			unseen++;
+		bench_emit ("tick");
+	}
+	bench_child_end (&w, false);
+	snprintf (note, sizeof (note), "seen at the next search: %u of %zu", (unsigned)s.n - unseen,
+		  s.n);
+	if (unseen > 0 && bench_open_session (&x->m, false, &fresh) == CKR_OK) {
+		/* Never, or only in a session opened after the commit? */
+		rv = bench_trust_lookup (&x->m, fresh, extra (x, EXTRA_CROSS + i - 1), &ans);
+		x->m.f->C_CloseSession (fresh);
+		snprintf (note + strlen (note), sizeof (note) - strlen (note),
+			  " NOT SEEN; a session opened after the commit %s it",
+			  rv == CKR_OK && ans.found > 0 ? "sees" : "does not see");
+	}
+	emit_samples ("cross", &s, note);
+	bench_samples_free (&s);
+}
+
+/* ---- the whole run ------------------------------------------------------------- */
+
+static bool
+prepare (ctx *x)
+{
+	char path[4096];
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	size_t i, j;
+	unsigned tmp;
+
+	bench_data_path (x->env, x->m.n, path, sizeof (path));
+	if (!bench_data_read (path, keep_sample, NULL, &x->sample))
+		return false;
+	for (i = 0; i < x->sample.count && x->sample.certs[i].index < x->sample.hdr.stored; i++)
+		;
+	x->nstored = i;
+	if (x->sample.count - x->nstored < BENCH_EXTRAS || x->nstored == 0)
+		return false;
+	x->order = malloc (x->nstored * sizeof (unsigned));
+	if (x->order == NULL)
+		return false;
+	for (i = 0; i < x->nstored; i++)
+		x->order[i] = (unsigned)i;
+	for (i = x->nstored - 1; i > 0; i--) {
+		j = xorshift (&seed) % (i + 1);
+		tmp = x->order[i];
+		x->order[i] = x->order[j];
+		x->order[j] = tmp;
+	}
+	return true;
+}
+
+int
+bench_measure_main (const bench_env *env, bench_module_id id, unsigned n, uint64_t t_spawn)
+{
+	unsigned long long t[5];
+	uint64_t marks[2];
+	unsigned long hwm, base, rss, rss2;
+	cold_samples cs;
+	bench_answer ans;
+	bench_data first;
+	char err[512], path[4096];
+	double first_s;
+	ctx x;
+	CK_RV rv;
+
+	t[0] = bench_now_ns ();
+	memset (&x, 0, sizeof (x));
+	memset (&cs, 0, sizeof (cs));
+	x.env = env;
+	bench_memory (&hwm, &base);
+
+	/*
+	 * This process is a cold start too: spawned with the store holding N,
+	 * it loads the module and answers one lookup before anything else.
+	 */
+	bench_emit ("begin cold");
+	bench_data_path (env, n, path, sizeof (path));
+	if (!bench_data_read_first (path, &first)) {
+		bench_emit ("stop cannot read the certificates");
+		return 1;
+	}
+	bench_module_setup (&x.m, id, env->bench_dir, env->tf_so, n);
+	if (!bench_module_load (&x.m, err, sizeof (err), marks)) {
+		bench_emit ("stop %s", err);
+		return 1;
+	}
+	t[1] = marks[0];
+	t[2] = marks[1];
+	rv = bench_open_session (&x.m, false, &x.ro);
+	t[3] = bench_now_ns ();
+	if (rv == CKR_OK)
+		rv = bench_trust_lookup (&x.m, x.ro, &first.certs[0], &ans);
+	t[4] = bench_now_ns ();
+	if (rv == CKR_OK)
+		rv = bench_open_session (&x.m, true, &x.rw);
+	if (rv != CKR_OK) {
+		bench_emit ("stop the first lookup: %s", bench_ckr (rv));
+		return 1;
+	}
+	cold_add (&cs, t_spawn, t, ans.found);
+	first_s = (double)(t[4] - t_spawn) / 1e9;
+	bench_data_free (&first);
+	bench_emit ("tick");
+
+	/* The sample adds to this process's memory, not to the module's. */
+	bench_memory (&hwm, &rss);
+	if (!prepare (&x)) {
+		bench_emit ("stop cannot read the certificates");
+		return 1;
+	}
+	bench_memory (&hwm, &rss2);
+	base += rss2 - rss;
+
+	if (first_s < 5)
+		cold_children (&x, &cs);
+	cold_emit (&cs);
+
+	repeat_lookup (&x, "trust", bench_trust_lookup);
+	repeat_lookup (&x, "subject", bench_cert_by_subject);
+	repeat_lookup (&x, "id", bench_cert_by_id);
+	repeat_lookup (&x, "label", bench_cert_by_label);
+	enumerate (&x);
+	threads (&x, 1, "threads1");
+	threads (&x, 2, "threads2");
+	threads (&x, 4, "threads4");
+	/* Peak memory serving N, before the writes add certificates. */
+	bench_memory (&hwm, &rss);
+	bench_emit ("mem %lu %lu", hwm, base);
+	session_objects (&x);
+	decisions (&x);
+	bulk_import (&x);
+	if (first_s < 20)
+		cross_process (&x);
+	else
+		bench_emit ("na cross not measured: another process of this module needs %.0f s "
+			    "to start",
+			    first_s);
+
+	bench_memory (&hwm, &rss);
+	bench_emit ("info %s: peak memory after the writes too (%u certificates more): %.1f MB",
+		    bench_module_names[id], BULK_COUNT + DECISIONS_MAX + CROSS_MAX, hwm / 1024.0);
+	bench_module_unload (&x.m);
+	bench_data_free (&x.sample);
+	free (x.order);
+	return 0;
+}
