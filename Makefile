@@ -80,6 +80,28 @@ $(BUILD)/tool-obj/%.o: tools/%.c $(wildcard tools/*.h) include/trustfolder.h
 $(TOOL): $(TOOL_OBJS)
 	$(CC) -o $@ $(TOOL_OBJS) $(ALL_LDFLAGS) $(TOOL_LIBS)
 
+# make bench: trustfolder against softokn and p11-kit-trust (issue 6), sources
+# in tests/bench, report in $(BUILD)/bench/report.md. Not part of make check;
+# BENCH_SIZES, BENCH_MODULES, BENCH_TIMEOUT, BENCH_BUDGET choose what it runs.
+BENCH_SRCS := $(filter-out tests/bench/gen.c tests/bench/nosync.c,$(sort $(wildcard tests/bench/*.c)))
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Iinclude $(PKG_CFLAGS)
+
+.PHONY: bench
+bench: $(MODULE) $(BUILD)/bench/bench $(BUILD)/bench/bench-gen $(BUILD)/bench/nosync.so
+	$(BUILD)/bench/bench
+
+$(BUILD)/bench/bench: $(BENCH_SRCS) $(wildcard tests/bench/*.h) $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $(BENCH_SRCS) -o $@ -ldl -lpthread
+
+$(BUILD)/bench/bench-gen: tests/bench/gen.c tests/bench/data.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< -o $@ $(shell pkg-config --libs libcrypto 2>/dev/null)
+
+$(BUILD)/bench/nosync.so: tests/bench/nosync.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -fPIC -shared $< -o $@
+
 deps:
 	@scripts/install-deps
 
