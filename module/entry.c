@@ -34,25 +34,45 @@ static struct {
 	void *app_mutex;
 } module;
 
-static pthread_mutex_t os_mutex = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * The module lock: shared for calls that only read (searches that need no
+ * loading, attribute reads, infos), exclusive for the rest, so that threads
+ * doing trust lookups run side by side. Writers are preferred, so a stream
+ * of lookups cannot starve a write. With the application's mutex callbacks
+ * (no CKF_OS_LOCKING_OK), every call takes their one mutex.
+ */
+static pthread_rwlock_t os_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static volatile bool forked;
 static bool atfork_registered;
+
+static void
+os_lock_init (void)
+{
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init (&attr);
+	pthread_rwlockattr_setkind_np (&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init (&os_lock, &attr);
+	pthread_rwlockattr_destroy (&attr);
+}
 
 static void
 on_fork_child (void)
 {
 	/* NSS probes with C_GetSlotList after fork and re-initializes on this answer. */
 	forked = true;
-	pthread_mutex_init (&os_mutex, NULL);
+	os_lock_init ();
 }
 
 static void
-lock (void)
+lock (bool exclusive)
 {
 	if (module.use_callbacks)
 		module.args.LockMutex (module.app_mutex);
+	else if (exclusive)
+		pthread_rwlock_wrlock (&os_lock);
 	else
-		pthread_mutex_lock (&os_mutex);
+		pthread_rwlock_rdlock (&os_lock);
 }
 
 static void
@@ -61,21 +81,33 @@ unlock (void)
 	if (module.use_callbacks)
 		module.args.UnlockMutex (module.app_mutex);
 	else
-		pthread_mutex_unlock (&os_mutex);
+		pthread_rwlock_unlock (&os_lock);
 }
 
 /* Takes the lock when the module is initialized; the caller then unlocks. */
 static CK_RV
-enter (void)
+enter_as (bool exclusive)
 {
 	if (forked || !module.initialized)
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	lock ();
+	lock (exclusive);
 	if (!module.initialized) {
 		unlock ();
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	}
 	return CKR_OK;
+}
+
+static CK_RV
+enter (void)
+{
+	return enter_as (true);
+}
+
+static CK_RV
+enter_shared (void)
+{
+	return enter_as (false);
 }
 
 static tf_token *
@@ -173,7 +205,7 @@ tf_C_Initialize (CK_VOID_PTR init_args)
 	if (args != NULL)
 		params = args->pReserved;
 
-	pthread_mutex_lock (&os_mutex);
+	pthread_rwlock_wrlock (&os_lock);
 	rv = tf_config_load (params, &module.cfg);
 	if (rv != CKR_OK)
 		goto out;
@@ -195,7 +227,7 @@ tf_C_Initialize (CK_VOID_PTR init_args)
 	}
 	module.initialized = true;
 out:
-	pthread_mutex_unlock (&os_mutex);
+	pthread_rwlock_unlock (&os_lock);
 	if (rv != CKR_OK && module.use_callbacks) {
 		module.args.DestroyMutex (module.app_mutex);
 		module.use_callbacks = false;
@@ -249,7 +281,7 @@ tf_C_GetInfo (CK_INFO_PTR info)
 	if (info == NULL)
 		return forked || !module.initialized ? CKR_CRYPTOKI_NOT_INITIALIZED
 						     : CKR_ARGUMENTS_BAD;
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	memset (info, 0, sizeof (*info));
@@ -358,7 +390,7 @@ tf_C_GetSlotList (CK_BBOOL token_present, CK_SLOT_ID_PTR list, CK_ULONG_PTR coun
 	CK_ULONG n = 0, i;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	if (count == NULL) {
@@ -389,7 +421,7 @@ tf_C_GetSlotInfo (CK_SLOT_ID slot, CK_SLOT_INFO_PTR info)
 	tf_token *tok;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	tok = token_for_slot (slot);
@@ -409,7 +441,7 @@ tf_C_GetTokenInfo (CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info)
 	tf_token *tok;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	tok = token_for_slot (slot);
@@ -443,7 +475,7 @@ tf_C_GetMechanismList (CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list, CK_ULONG_PTR
 {
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	if (token_for_slot (slot) == NULL)
@@ -461,7 +493,7 @@ tf_C_GetMechanismInfo (CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INF
 {
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	if (token_for_slot (slot) == NULL)
@@ -559,7 +591,7 @@ tf_C_GetSessionInfo (CK_SESSION_HANDLE handle, CK_SESSION_INFO_PTR info)
 	bool rw;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);
@@ -795,7 +827,7 @@ tf_C_GetObjectSize (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object, CK_ULONG_
 	tf_token *tok;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);
@@ -822,7 +854,7 @@ tf_C_GetAttributeValue (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object,
 	tf_token *tok;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);
@@ -871,20 +903,29 @@ tf_C_FindObjectsInit (CK_SESSION_HANDLE handle, CK_ATTRIBUTE_PTR tmpl, CK_ULONG 
 {
 	tf_session *session;
 	tf_token *tok;
+	bool exclusive = false;
 	CK_RV rv;
 
-	rv = enter ();
-	if (rv != CKR_OK)
-		return rv;
-	rv = get_session (handle, &session, &tok);
-	if (rv == CKR_OK && session->finding)
-		rv = CKR_OPERATION_ACTIVE;
-	if (rv == CKR_OK)
-		rv = tf_attrs_check (tmpl, count, true);
-	if (rv == CKR_OK)
-		rv = tf_session_find_init (session, tok, tmpl, count);
-	unlock ();
-	return rv;
+	/*
+	 * First under the shared lock; when the search must load records or
+	 * apply another process's changes, again under the exclusive one.
+	 */
+	for (;;) {
+		rv = enter_as (exclusive);
+		if (rv != CKR_OK)
+			return rv;
+		rv = get_session (handle, &session, &tok);
+		if (rv == CKR_OK && session->finding)
+			rv = CKR_OPERATION_ACTIVE;
+		if (rv == CKR_OK)
+			rv = tf_attrs_check (tmpl, count, true);
+		if (rv == CKR_OK)
+			rv = tf_session_find_init (session, tok, tmpl, count, exclusive);
+		unlock ();
+		if (rv != TF_CKR_NEED_EXCLUSIVE)
+			return rv;
+		exclusive = true;
+	}
 }
 
 static CK_RV
@@ -895,7 +936,7 @@ tf_C_FindObjects (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE_PTR objects, CK_ULO
 	tf_token *tok;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);
@@ -916,7 +957,7 @@ tf_C_FindObjectsFinal (CK_SESSION_HANDLE handle)
 	tf_token *tok;
 	CK_RV rv;
 
-	rv = enter ();
+	rv = enter_shared ();
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);

@@ -40,18 +40,28 @@ tf_index_next_uid (void)
 	return (uint64_t)atomic_fetch_add (&uid_counter, 1) + 1;
 }
 
-/* 64-bit FNV-1a, then a final mix so that the low bits spread well. */
+/*
+ * A word-at-a-time multiplicative hash: keys are DER names and serials of
+ * tens to hundreds of bytes, hashed on every lookup, so eight bytes a step.
+ */
 static uint64_t
 hash_bytes (uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	size_t i;
+	uint64_t w;
 
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	while (len >= 8) {
+		memcpy (&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
+		p += 8;
+		len -= 8;
 	}
-	return h;
+	w = 0;
+	if (len > 0)
+		memcpy (&w, p, len);
+	h = (h ^ w ^ ((uint64_t)len << 56)) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
 }
 
 static uint64_t
@@ -71,8 +81,14 @@ hash_key (int t, const void *a, size_t alen, const void *b, size_t blen)
 	uint64_t h = hash_bytes (HASH_SEED ^ (uint64_t)t, a, alen);
 
 	if (b != NULL)
-		h = hash_bytes (h, b, blen);
+		h = hash_bytes (h ^ 0xff, b, blen);
 	return mix (h);
+}
+
+uint64_t
+tf_index_hash (int kind, const void *a, size_t alen, const void *b, size_t blen)
+{
+	return hash_key (kind, a, alen, b, blen);
 }
 
 static uint64_t

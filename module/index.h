@@ -67,6 +67,9 @@ void tf_index_each (tf_index *index, tf_index_fn fn, void *ctx);
 /* The number of records held. */
 size_t tf_index_count (const tf_index *index);
 
+/* The hash the index uses for a key's bytes (b may be NULL), for sets of keys elsewhere. */
+uint64_t tf_index_hash (int kind, const void *a, size_t alen, const void *b, size_t blen);
+
 /* A fresh process-unique id (never 0, never reused). */
 uint64_t tf_index_next_uid (void);
 

@@ -10,7 +10,7 @@
 
 static bool debugging;
 static bool env_read;
-static char last_line[512];
+static __thread char last_line[512];
 
 void
 tf_log_set_debug (bool on)

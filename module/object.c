@@ -132,7 +132,8 @@ tf_object_destroy (tf_token *tok, CK_OBJECT_HANDLE handle)
 /* ---- finding -------------------------------------------------------------- */
 
 typedef struct {
-	const tf_token *tok;
+	tf_token *tok;
+	bool may_load; /* false under a shared lock: the index must not change */
 	const CK_ATTRIBUTE *tmpl;
 	CK_ULONG count;
 	CK_OBJECT_CLASS klass; /* (CK_OBJECT_CLASS)-1: any */
@@ -178,6 +179,19 @@ record_class (CK_OBJECT_CLASS klass)
 	       klass == TF_CKO_X_TRUST_ASSERTION || klass == TF_CKO_X_CERTIFICATE_EXTENSION;
 }
 
+/* Records with this key into the index, or TF_CKR_NEED_EXCLUSIVE when that is not allowed. */
+static CK_RV
+load (finder *f, tf_store_key kind, const void *a, size_t alen, const void *b, size_t blen)
+{
+	if (tf_token_loaded (f->tok, kind, a, alen, b, blen))
+		return CKR_OK;
+	if (!f->may_load)
+		return TF_CKR_NEED_EXCLUSIVE;
+	if (kind == TF_STORE_ALL)
+		return tf_token_load_all (f->tok);
+	return tf_token_load_key (f->tok, kind, a, alen, b, blen);
+}
+
 /* Issuer and serial: as sent, and (for a raw serial) under its DER encoding too. */
 static CK_RV
 find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRIBUTE *serial,
@@ -187,13 +201,14 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 	size_t len = 0;
 	CK_RV rv;
 
-	rv = tf_token_load_key (tok, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
-				serial->pValue, serial->ulValueLen);
+	rv = load (f, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
+		   serial->pValue, serial->ulValueLen);
 	if (rv != CKR_OK)
 		return rv;
 	tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
 			   serial->pValue, serial->ulValueLen, find_in_record, f);
-	if (serial->ulValueLen == 0 || serial->ulValueLen > 0x10000)
+	/* Found as sent (NSS sends DER first): the other form names the same records. */
+	if (f->n > 0 || serial->ulValueLen == 0 || serial->ulValueLen > 0x10000)
 		return CKR_OK;
 	der = malloc (serial->ulValueLen + 8);
 	if (der == NULL)
@@ -220,8 +235,8 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 		len = tf_x509_serial_to_der (serial->pValue, serial->ulValueLen, der);
 	}
 	if (len > 0 && (len != serial->ulValueLen || memcmp (der, serial->pValue, len) != 0)) {
-		rv = tf_token_load_key (tok, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue,
-					issuer->ulValueLen, der, len);
+		rv = load (f, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen, der,
+			   len);
 		if (rv == CKR_OK)
 			tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue,
 					   issuer->ulValueLen, der, len, find_in_record, f);
@@ -241,9 +256,9 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 	if (stored == TF_STORE_BY_SHA1) {
 		/* The store finds certificates by their hash, the index by their bytes. */
 		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);
-		rv = tf_token_load_key (tok, stored, sha1, sizeof (sha1), NULL, 0);
+		rv = load (f, stored, sha1, sizeof (sha1), NULL, 0);
 	} else {
-		rv = tf_token_load_key (tok, stored, attr->pValue, attr->ulValueLen, NULL, 0);
+		rv = load (f, stored, attr->pValue, attr->ulValueLen, NULL, 0);
 	}
 	if (rv == CKR_OK)
 		tf_index_each_key (tok->index, key, attr->pValue, attr->ulValueLen, NULL, 0,
@@ -252,10 +267,14 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 }
 
 CK_RV
-tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
+tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count, bool may_load,
 		CK_OBJECT_HANDLE **handles, CK_ULONG *n)
 {
-	finder f = { .tok = tok, .tmpl = tmpl, .count = count, .klass = (CK_OBJECT_CLASS)-1 };
+	finder f = { .tok = tok,
+		     .may_load = may_load,
+		     .tmpl = tmpl,
+		     .count = count,
+		     .klass = (CK_OBJECT_CLASS)-1 };
 	const CK_ATTRIBUTE *issuer, *serial, *key;
 	CK_OBJECT_CLASS klass;
 	bool has_class = false;
@@ -297,13 +316,13 @@ tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
 		rv = find_by_key (tok, TF_STORE_BY_LABEL, TF_KEY_LABEL, key, &f);
 	} else if (has_class && klass == TF_CKO_X_CERTIFICATE_EXTENSION) {
 		/* Only records with a stapled extension have this view: a short list. */
-		rv = tf_token_load_key (tok, TF_STORE_BY_STAPLED, "", 1, NULL, 0);
+		rv = load (&f, TF_STORE_BY_STAPLED, "", 1, NULL, 0);
 		if (rv == CKR_OK)
 			tf_index_each_key (tok->index, TF_KEY_STAPLED, "", 1, NULL, 0,
 					   find_in_record, &f);
 	} else {
 		/* No key named: every record (an enumeration, not a lookup). */
-		rv = tf_token_load_all (tok);
+		rv = load (&f, TF_STORE_ALL, NULL, 0, NULL, 0);
 		if (rv == CKR_OK)
 			tf_index_each (tok->index, find_in_record, &f);
 	}

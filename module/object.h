@@ -63,11 +63,16 @@ CK_RV tf_object_size (tf_token *tok, CK_OBJECT_HANDLE handle, CK_ULONG *size);
 /* The owning session of an object (0 for a token object), for access checks. */
 CK_SESSION_HANDLE tf_object_owner (tf_token *tok, CK_OBJECT_HANDLE handle);
 
+/* Never returned to a client: the call must be made again under the exclusive lock. */
+#define TF_CKR_NEED_EXCLUSIVE (CKR_VENDOR_DEFINED | 0x54460001UL)
+
 /*
  * Every object of tok matching the template, from the index. The caller
- * frees *handles. CKR_HOST_MEMORY when out of memory.
+ * frees *handles. CKR_HOST_MEMORY when out of memory. When may_load is false
+ * (the caller holds the lock shared) and records must first be loaded from
+ * the store, TF_CKR_NEED_EXCLUSIVE, with nothing changed.
  */
-CK_RV tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count,
+CK_RV tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count, bool may_load,
 		      CK_OBJECT_HANDLE **handles, CK_ULONG *n);
 
 #endif /* TF_OBJECT_H */

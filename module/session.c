@@ -110,17 +110,21 @@ tf_session_reset (void)
 
 CK_RV
 tf_session_find_init (tf_session *session, tf_token *tok, const CK_ATTRIBUTE *tmpl,
-		      CK_ULONG count)
+		      CK_ULONG count, bool exclusive)
 {
 	CK_OBJECT_HANDLE *found;
 	CK_ULONG n;
 	CK_RV rv;
 
 	/* Another process's committed decision is seen at this search. */
-	rv = tf_token_refresh (tok);
-	if (rv != CKR_OK)
-		return rv;
-	rv = tf_object_find (tok, tmpl, count, &found, &n);
+	if (!exclusive && tf_token_changed (tok))
+		return TF_CKR_NEED_EXCLUSIVE;
+	if (exclusive) {
+		rv = tf_token_refresh (tok);
+		if (rv != CKR_OK)
+			return rv;
+	}
+	rv = tf_object_find (tok, tmpl, count, exclusive, &found, &n);
 	if (rv != CKR_OK)
 		return rv;
 	free (session->found);

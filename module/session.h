@@ -41,11 +41,12 @@ void tf_session_reset (void);
 
 /*
  * A search: init refreshes the token and collects every match from the
- * index; next hands them out, skipping objects destroyed since (a search
+ * index (under a shared lock, exclusive false, it refreshes and loads
+ * nothing: TF_CKR_NEED_EXCLUSIVE when it would have to); next hands them out, skipping objects destroyed since (a search
  * survives the destruction of its own results, as p11tool --delete needs).
  */
 CK_RV tf_session_find_init (tf_session *session, tf_token *tok, const CK_ATTRIBUTE *tmpl,
-			    CK_ULONG count);
+			    CK_ULONG count, bool exclusive);
 void tf_session_find_next (tf_session *session, tf_token *tok, CK_OBJECT_HANDLE *out,
 			   CK_ULONG max, CK_ULONG *n);
 void tf_session_find_final (tf_session *session);

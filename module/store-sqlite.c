@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -193,6 +194,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_ALL] = RECORD_COLUMNS,
 };
 
+/* The WAL-index header: two 48-byte copies (SQLite's file format, "WAL-Index Format"). */
+#define TF_SHM_HEADER 96
+
 struct tf_store {
 	struct tf_store_base base; /* first, for store.c */
 	sqlite3 *db;
@@ -204,6 +208,17 @@ struct tf_store {
 	bool refreshed;       /* a refresh has completed since open */
 	int64_t last_seq;     /* every row and tombstone up to this seq was delivered */
 	int64_t data_version; /* PRAGMA data_version at that point */
+
+	/*
+	 * The WAL index's two header copies (the start of the -shm file), as
+	 * they were when data_version was last read. Every commit, by any
+	 * process, rewrites them, so while they read the same nothing can have
+	 * changed, and a search needs no SQLite call to know it.
+	 */
+	bool immutable; /* opened ?immutable=1: no WAL index to watch */
+	const volatile unsigned char *shm;
+	unsigned char shm_seen[TF_SHM_HEADER];
+	bool shm_valid;
 
 	/* The open write transaction, if any. */
 	bool in_txn;
@@ -540,6 +555,9 @@ connect_db (tf_store *store, bool immutable)
 	CK_RV rv = CKR_OK;
 
 	flags = store->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	/* Every call is made under the module's lock: SQLite's own mutexes only cost. */
+	flags |= SQLITE_OPEN_NOMUTEX;
+	store->immutable = immutable;
 	if (immutable) {
 		uri = immutable_uri (store->path);
 		if (uri == NULL) {
@@ -571,6 +589,10 @@ disconnect_db (tf_store *store)
 	int rc;
 	int i;
 
+	if (store->shm != NULL)
+		munmap ((void *)store->shm, TF_SHM_HEADER);
+	store->shm = NULL;
+	store->shm_valid = false;
 	for (i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize (store->stmts[i]);
 		store->stmts[i] = NULL;
@@ -1066,20 +1088,95 @@ deliver_gone (tf_store *store, void *ctx, tf_store_gone_fn on_gone)
 	return rv;
 }
 
+/* Maps the start of the -shm file read-only; without it every check asks SQLite. */
+static void
+shm_map (tf_store *store)
+{
+	struct stat st;
+	char *path = NULL;
+	void *map;
+	int fd;
+
+	if (store->shm != NULL || store->immutable ||
+	    asprintf (&path, "%s-shm", store->path) < 0)
+		return;
+	fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free (path);
+	if (fd < 0)
+		return;
+	if (fstat (fd, &st) == 0 && st.st_size >= TF_SHM_HEADER) {
+		map = mmap (NULL, TF_SHM_HEADER, PROT_READ, MAP_SHARED, fd, 0);
+		if (map != MAP_FAILED)
+			store->shm = map;
+	}
+	close (fd);
+}
+
+static void
+shm_read (const tf_store *store, unsigned char *out)
+{
+	const volatile uint64_t *words = (const volatile uint64_t *)store->shm;
+	uint64_t w;
+	size_t i;
+
+	/* Word by word: another process may be rewriting it; a torn read only differs. */
+	for (i = 0; i < TF_SHM_HEADER / 8; i++) {
+		w = words[i];
+		memcpy (out + 8 * i, &w, 8);
+	}
+}
+
+/* true when no commit can have happened since the last look at data_version. */
+static bool
+shm_unchanged (const tf_store *store)
+{
+	unsigned char now[TF_SHM_HEADER];
+
+	if (store->shm == NULL || !store->shm_valid)
+		return false;
+	shm_read (store, now);
+	__atomic_thread_fence (__ATOMIC_ACQUIRE);
+	return memcmp (now, store->shm_seen, TF_SHM_HEADER) == 0;
+}
+
+static void
+shm_remember (tf_store *store, const unsigned char *snapshot)
+{
+	if (store->shm == NULL)
+		return;
+	memcpy (store->shm_seen, snapshot, TF_SHM_HEADER);
+	store->shm_valid = true;
+}
+
+static bool
+store_changed (tf_store *store)
+{
+	return !store->refreshed || !shm_unchanged (store);
+}
+
 static CK_RV
 store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_record,
                tf_store_gone_fn on_gone)
 {
+	unsigned char snapshot[TF_SHM_HEADER];
 	bool began = false;
 	int64_t version;
 	int64_t seq;
-	CK_RV rv;
+	CK_RV rv = CKR_OK;
 
+	if (!force && store->refreshed && shm_unchanged (store))
+		goto out;
+	/* Taken before data_version: a commit after this point shows as a change. */
+	shm_map (store);
+	if (store->shm != NULL)
+		shm_read (store, snapshot);
 	rv = read_int (store, ST_DATA_VERSION, "reading its data version", &version);
 	if (rv != CKR_OK)
 		goto out;
-	if (!force && store->refreshed && version == store->data_version)
+	if (!force && store->refreshed && version == store->data_version) {
+		shm_remember (store, snapshot);
 		goto out;
+	}
 
 	/* Inside the caller's write transaction the reads are consistent already. */
 	if (!store->in_txn) {
@@ -1118,6 +1215,7 @@ store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_rec
 	store->last_seq = seq;
 	store->data_version = version;
 	store->refreshed = true;
+	shm_remember (store, snapshot);
 out:
 	if (began) {
 		sqlite3_step (store->stmts[ST_ROLLBACK]);
@@ -1458,5 +1556,6 @@ const tf_store_backend tf_store_sqlite = {
     .put = store_put,
     .remove = store_remove,
     .mark_current = store_mark_current,
+    .changed = store_changed,
     .lookup = store_lookup,
 };

@@ -83,3 +83,9 @@ tf_store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, 
 {
 	return backend_of (store)->lookup (store, key, a, alen, b, blen, ctx, on_record);
 }
+
+bool
+tf_store_changed (tf_store *store)
+{
+	return backend_of (store)->changed (store);
+}

@@ -48,6 +48,7 @@ typedef struct {
 	CK_RV (*put) (tf_store *store, tf_record *rec);
 	CK_RV (*remove) (tf_store *store, int64_t store_id);
 	CK_RV (*mark_current) (tf_store *store);
+	bool (*changed) (tf_store *store);
 	CK_RV (*lookup) (tf_store *store, tf_store_key key, const void *a, size_t alen,
 			 const void *b, size_t blen, void *ctx, tf_store_record_fn on_record);
 } tf_store_backend;
@@ -101,6 +102,13 @@ CK_RV tf_store_put (tf_store *store, tf_record *rec);
 
 /* Removes a row; removing a row that is not there is not an error. */
 CK_RV tf_store_remove (tf_store *store, int64_t store_id);
+
+/*
+ * false when nothing can have been committed since the last refresh (a look
+ * at shared memory, no SQLite call, safe under a shared lock); true when a
+ * refresh may have something to deliver.
+ */
+bool tf_store_changed (tf_store *store);
 
 /*
  * Counts everything committed so far as delivered, without reading it: the

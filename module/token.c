@@ -48,16 +48,7 @@ struct tf_keyset {
 static uint64_t
 key_hash (int kind, const void *a, size_t alen, const void *b, size_t blen)
 {
-	const unsigned char *p;
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
-	size_t i;
-
-	for (p = a, i = 0; i < alen; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	h = (h ^ 0xff) * 0x100000001b3ULL; /* separates a from b */
-	for (p = b, i = 0; i < blen; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
+	return tf_index_hash (kind + 100, a, alen, b, blen);
 }
 
 static key_entry *
@@ -333,6 +324,28 @@ on_loaded (void *ctx, tf_record *rec)
 		return CKR_OK;
 	}
 	return install (tok, rec, 0);
+}
+
+bool
+tf_token_changed (tf_token *tok)
+{
+	return tok->store != NULL && tf_store_changed (tok->store);
+}
+
+bool
+tf_token_loaded (tf_token *tok, tf_store_key kind, const void *a, size_t alen, const void *b,
+		 size_t blen)
+{
+	if (tok->store == NULL || tok->loaded_all)
+		return true;
+	if (kind == TF_STORE_ALL)
+		return false;
+	if (alen == 0)
+		return true;
+	if (kind != TF_STORE_BY_ISSUER_SERIAL)
+		blen = 0;
+	return keyset_find (tok->loaded, key_hash (kind, a, alen, b, blen), kind, a, alen, b,
+			    blen) != NULL;
 }
 
 CK_RV

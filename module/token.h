@@ -80,6 +80,15 @@ CK_RV tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t
 CK_RV tf_token_load_all (tf_token *tok);
 
 /*
+ * Read-only questions, safe under a shared lock: whether another process may
+ * have committed since the last refresh, and whether a key (or everything,
+ * kind TF_STORE_ALL) is loaded already.
+ */
+bool tf_token_changed (tf_token *tok);
+bool tf_token_loaded (tf_token *tok, tf_store_key kind, const void *a, size_t alen,
+		      const void *b, size_t blen);
+
+/*
  * A write. begin takes the store's write lock when persist is set (a token
  * object of a stored token) and refreshes, so what the caller then looks up
  * is current. put stages a record (taking it; replaces names the uid of the
