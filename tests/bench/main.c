@@ -12,8 +12,8 @@
  *   BENCH_TF_MODULE=PATH           the trustfolder module (build/trustfolder-pkcs11.so)
  *
  * Everything lives under build/bench: data/ (the certificates, their PEM
- * files, softoken's loaded database: kept between runs), run/ (each run's
- * stores), report.md.
+ * files, and the filled stores: kept between runs), run/ (each run's copies
+ * of the stores), report.md.
  */
 #include "bench.h"
 #include "report.h"
@@ -94,7 +94,7 @@ ensure_data (unsigned n, bench_file_hdr *hdr)
  * Its lines are ticks, then "loaded COUNT SECONDS HOW".
  */
 static bool
-load_store (bench_module_id id, unsigned n, const char *dir, double *secs, char *how, size_t len)
+load_store (bench_module_id id, unsigned n, const char *dir, double *secs, char how[64])
 {
 	char nbuf[16], preload[PATH_MAX + 32], line[512];
 	char *argv[] = { self_path, "load", (char *)bench_module_names[id], nbuf, (char *)dir, NULL };
@@ -122,86 +122,86 @@ load_store (bench_module_id id, unsigned n, const char *dir, double *secs, char 
 		if (sscanf (line, "loaded %zu %lf %63s", &count, secs, how) == 3)
 			break;
 	}
-	(void)len;
 	return bench_child_end (&c, false) == 0;
+}
+
+/* What a cached store was made from: the certificates, and the library that wrote it. */
+static void
+cache_key (const bench_module *m, const bench_file_hdr *hdr, char *out, size_t len)
+{
+	struct stat st;
+
+	memset (&st, 0, sizeof (st));
+	stat (m->so, &st);
+	snprintf (out, len, "%llx %lld %lld.%09ld", (unsigned long long)hdr->tag,
+		  (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
 }
 
 /*
  * Puts a store holding the N certificates at the module's run directory.
- * trustfolder's is made afresh each run (the module changes); softoken's is
- * made once per certificate set and copied; p11-kit-trust reads the PEM
- * files, hard-linked so that its writes do not touch the cache.
+ * trustfolder's and softoken's are filled through PKCS#11 by a load child,
+ * kept under data/ and copied for each run; a store is made again when the
+ * certificates or the library that wrote it changed. p11-kit-trust reads the
+ * PEM files, hard-linked so that its writes do not touch the cache.
  */
 static bool
 prepare_store (bench_module_id id, unsigned n, const bench_file_hdr *hdr,
 	       bench_module_results *res)
 {
-	char run_dir[PATH_MAX], cache[PATH_MAX + 32], tagfile[PATH_MAX + 64], how[64] = "";
-	unsigned long long tag = 0;
+	char cache[PATH_MAX + 32], tmp[PATH_MAX + 64], key[128], old[128] = "", how[64] = "";
 	bench_module m;
 	double secs = 0;
 	FILE *f;
 
 	bench_module_setup (&m, id, bench_dir, tf_so, n);
-	snprintf (run_dir, sizeof (run_dir), "%s", m.dir);
-	if (shell ("rm -rf '%s' && mkdir -p '%s/run' && chmod 700 '%s/run'", run_dir, bench_dir,
+	if (shell ("rm -rf '%s' && mkdir -p '%s/run' && chmod 700 '%s/run'", m.dir, bench_dir,
 		   bench_dir) != 0)
 		return false;
-	switch (id) {
-	case BENCH_TF:
-		if (mkdir (run_dir, 0700) != 0 || !load_store (id, n, run_dir, &secs, how, sizeof (how)))
-			return false;
+	if (id == BENCH_P11KIT) {
 		snprintf (res->load_note, sizeof (res->load_note),
-			  "filled with %u certificates + trust in %.1f s (%s, fsync off; "
-			  "not a measurement)",
-			  n, secs, how);
-		return true;
-	case BENCH_SOFTOKN:
-		snprintf (cache, sizeof (cache), "%s/data/softokn-%u", bench_dir, n);
-		snprintf (tagfile, sizeof (tagfile), "%s/bench-tag", cache);
-		f = fopen (tagfile, "r");
-		if (f == NULL || fscanf (f, "%llx", &tag) != 1 || tag != hdr->tag) {
-			if (f != NULL)
-				fclose (f);
-			f = NULL;
-			fprintf (stderr,
-				 "bench: filling softokn's database with %u certificates "
-				 "(kept in %s)\n",
-				 n, cache);
-			if (shell ("rm -rf '%s' '%s.tmp' && mkdir -p '%s.tmp'", cache, cache, cache) != 0)
-				return false;
-			snprintf (tagfile, sizeof (tagfile), "%s.tmp", cache);
-			if (!load_store (id, n, tagfile, &secs, how, sizeof (how)))
-				return false;
-			snprintf (tagfile, sizeof (tagfile), "%s.tmp/bench-tag", cache);
-			f = fopen (tagfile, "w");
-			if (f == NULL)
-				return false;
-			fprintf (f, "%llx\n", (unsigned long long)hdr->tag);
-			fclose (f);
-			f = NULL;
-			if (shell ("mv '%s.tmp' '%s'", cache, cache) != 0)
-				return false;
-			snprintf (res->load_note, sizeof (res->load_note),
-				  "database filled with %u certificates + trust in %.1f s (fsync off; "
-				  "kept for later runs; not a measurement)",
-				  n, secs);
-		} else {
-			snprintf (res->load_note, sizeof (res->load_note),
-				  "database with %u certificates + trust copied from an earlier "
-				  "run's cache",
-				  n);
-		}
-		if (f != NULL)
-			fclose (f);
-		return shell ("cp -a '%s' '%s'", cache, run_dir) == 0;
-	default:
-		snprintf (res->load_note, sizeof (res->load_note),
-			  "%u PEM files: roots in anchors/, distrusted leaves in blocklist/, the rest "
-			  "at the top",
+			  "%u PEM files: roots in anchors/, distrusted leaves in blocklist/, the "
+			  "rest at the top",
 			  n);
-		return shell ("cp -al '%s/data/pem-%u' '%s'", bench_dir, n, run_dir) == 0;
+		return shell ("cp -al '%s/data/pem-%u' '%s'", bench_dir, n, m.dir) == 0;
 	}
+
+	snprintf (cache, sizeof (cache), "%s/data/%s-%u", bench_dir, bench_module_names[id], n);
+	cache_key (&m, hdr, key, sizeof (key));
+	snprintf (tmp, sizeof (tmp), "%s/bench-tag", cache);
+	f = fopen (tmp, "r");
+	if (f != NULL) {
+		if (fgets (old, sizeof (old), f) == NULL)
+			old[0] = '\0';
+		old[strcspn (old, "\n")] = '\0';
+		fclose (f);
+	}
+	if (strcmp (old, key) == 0) {
+		snprintf (res->load_note, sizeof (res->load_note),
+			  "%u certificates + trust, copied from the store an earlier run filled "
+			  "with the same certificates and library",
+			  n);
+		return shell ("cp -a '%s' '%s'", cache, m.dir) == 0;
+	}
+
+	fprintf (stderr, "bench: filling %s's store with %u certificates (kept in %s)\n",
+		 bench_module_names[id], n, cache);
+	if (shell ("rm -rf '%s' '%s.tmp' && mkdir -m 700 -p '%s.tmp'", cache, cache, cache) != 0)
+		return false;
+	snprintf (tmp, sizeof (tmp), "%s.tmp", cache);
+	if (!load_store (id, n, tmp, &secs, how))
+		return false;
+	snprintf (tmp, sizeof (tmp), "%s.tmp/bench-tag", cache);
+	f = fopen (tmp, "w");
+	if (f == NULL)
+		return false;
+	fprintf (f, "%s\n", key);
+	if (fclose (f) != 0 || shell ("mv '%s.tmp' '%s'", cache, cache) != 0)
+		return false;
+	snprintf (res->load_note, sizeof (res->load_note),
+		  "filled with %u certificates + trust in %.1f s (%s, fsync off; not a "
+		  "measurement; kept for later runs with the same library)",
+		  n, secs, how);
+	return shell ("cp -a '%s' '%s'", cache, m.dir) == 0;
 }
 
 /* ---- measuring ------------------------------------------------------------- */
