@@ -45,18 +45,21 @@ TF_PAGE_COLOUR='#ff00ff'
 # ---------------------------------------------------------------------------
 # The HTTPS server
 
-# start_https_server CERT KEY: openssl s_server on 127.0.0.1 (a port the
-# kernel picks) presenting CERT and serving page.html from a directory of its
-# own (-WWW). Its log, which names each file served and each TLS alert the
-# browser sent, is $HTTPS_LOG. Sets HTTPS_PORT and PAGE_URL; the server is
-# stopped at exit.
+# start_https_server CERT KEY [S_SERVER ARGS...]: openssl s_server on
+# 127.0.0.1 (a port the kernel picks) presenting CERT and serving page.html
+# from a directory of its own (-WWW). Its log, which names each file served
+# and each TLS alert the browser sent, is $HTTPS_LOG. Sets HTTPS_PORT and
+# PAGE_URL; the server is stopped at exit.
 start_https_server() {
 	local cert=$1 key=$2 www=$TF_SCRATCH/www i pid
+	shift 2
 	mkdir -p "$www"
 	printf '<!DOCTYPE html>\n<html><head><title>trustfolder e2e</title></head>\n<body style="margin:0;background:%s"><p>trustfolder</p></body></html>\n' \
 		"$TF_PAGE_COLOUR" >"$www/page.html"
 	HTTPS_LOG=$TF_SCRATCH/s_server.log
-	(cd "$www" && exec openssl s_server -cert "$cert" -key "$key" -accept 127.0.0.1:0 -WWW \
+	# There before the server starts: the loop below reads it at once.
+	: >"$HTTPS_LOG"
+	(cd "$www" && exec openssl s_server -cert "$cert" -key "$key" -accept 127.0.0.1:0 -WWW "$@" \
 		</dev/null >"$HTTPS_LOG" 2>&1) &
 	pid=$!
 	on_exit "kill $pid; wait $pid"
