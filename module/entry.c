@@ -272,9 +272,13 @@ pad (CK_UTF8CHAR *field, size_t len, const char *s)
 	memcpy (field, s, n < len ? n : len);
 }
 
-/* C_GetInfo (5.4). The description is unique: GnuTLS drops a module whose CK_INFO repeats. */
+/*
+ * C_GetInfo (5.4). The description is unique: GnuTLS drops a module whose
+ * CK_INFO repeats. The Cryptoki version is that of the function list the
+ * caller got: 2.40 from C_GetFunctionList, 3.0 or 3.2 from C_GetInterface.
+ */
 static CK_RV
-tf_C_GetInfo (CK_INFO_PTR info)
+get_info (CK_INFO_PTR info, CK_BYTE major, CK_BYTE minor)
 {
 	CK_RV rv;
 
@@ -285,14 +289,32 @@ tf_C_GetInfo (CK_INFO_PTR info)
 	if (rv != CKR_OK)
 		return rv;
 	memset (info, 0, sizeof (*info));
-	info->cryptokiVersion.major = 2;
-	info->cryptokiVersion.minor = 40;
+	info->cryptokiVersion.major = major;
+	info->cryptokiVersion.minor = minor;
 	pad (info->manufacturerID, sizeof (info->manufacturerID), TF_MANUFACTURER);
 	pad (info->libraryDescription, sizeof (info->libraryDescription), TF_LIBRARY_DESCRIPTION);
 	info->libraryVersion.major = TF_VERSION_MAJOR;
 	info->libraryVersion.minor = TF_VERSION_MINOR;
 	unlock ();
 	return CKR_OK;
+}
+
+static CK_RV
+tf_C_GetInfo (CK_INFO_PTR info)
+{
+	return get_info (info, 2, 40);
+}
+
+static CK_RV
+tf_C_GetInfo_3_0 (CK_INFO_PTR info)
+{
+	return get_info (info, 3, 0);
+}
+
+static CK_RV
+tf_C_GetInfo_3_2 (CK_INFO_PTR info)
+{
+	return get_info (info, 3, 2);
 }
 
 static CK_FUNCTION_LIST function_list;
@@ -1300,14 +1322,16 @@ static tf_function_list_3_2 function_list_3_2 = {
 	.v32 = { .added = { STUBS_4, STUBS_4, STUBS_4 } },
 };
 
-/* The 3.x lists share the 2.40 functions; only their version differs. */
+/* The 3.x lists share the 2.40 functions; only their version (and C_GetInfo's) differs. */
 __attribute__ ((constructor)) static void
 fill_function_lists (void)
 {
 	function_list_3_0.base = function_list;
 	function_list_3_0.base.version.major = 3;
 	function_list_3_0.base.version.minor = 0;
+	function_list_3_0.base.C_GetInfo = tf_C_GetInfo_3_0;
 	function_list_3_2.base = function_list;
 	function_list_3_2.base.version.major = 3;
 	function_list_3_2.base.version.minor = 2;
+	function_list_3_2.base.C_GetInfo = tf_C_GetInfo_3_2;
 }

@@ -127,10 +127,10 @@ record_key (const tf_record *rec, int t, const void **a, size_t *alen, const voi
 		*a = rec->der.data;
 		*alen = rec->der.len;
 		return rec->der.len > 0;
-	case TF_KEY_STAPLED:
-		*a = "";
-		*alen = 1;
-		return rec->stapled_eku.len > 0;
+	case TF_KEY_SPKI:
+		*a = rec->spki_sha1.data;
+		*alen = rec->spki_sha1.len;
+		return rec->spki_sha1.len > 0;
 	default:
 		*a = NULL;
 		*alen = 0;

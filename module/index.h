@@ -21,7 +21,7 @@ typedef enum {
 	TF_KEY_ID,
 	TF_KEY_LABEL,
 	TF_KEY_VALUE, /* the certificate DER */
-	TF_KEY_STAPLED, /* records with a stapled extension, all under the key "" (1 byte) */
+	TF_KEY_SPKI,	/* the SHA-1 of the SubjectPublicKeyInfo */
 	TF_KEY_COUNT,
 } tf_key;
 

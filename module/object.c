@@ -253,6 +253,15 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 	unsigned char sha1[20];
 	CK_RV rv;
 
+	if (stored == TF_STORE_BY_SPKI) {
+		/* Both know a public key by its hash. */
+		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);
+		rv = load (f, stored, sha1, sizeof (sha1), NULL, 0);
+		if (rv == CKR_OK)
+			tf_index_each_key (tok->index, key, sha1, sizeof (sha1), NULL, 0,
+					   find_in_record, f);
+		return rv;
+	}
 	if (stored == TF_STORE_BY_SHA1) {
 		/* The store finds certificates by their hash, the index by their bytes. */
 		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);
@@ -314,12 +323,9 @@ tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count, bool ma
 		rv = find_by_key (tok, TF_STORE_BY_ID, TF_KEY_ID, key, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, CKA_LABEL)) != NULL) {
 		rv = find_by_key (tok, TF_STORE_BY_LABEL, TF_KEY_LABEL, key, &f);
-	} else if (has_class && klass == TF_CKO_X_CERTIFICATE_EXTENSION) {
-		/* Only records with a stapled extension have this view: a short list. */
-		rv = load (&f, TF_STORE_BY_STAPLED, "", 1, NULL, 0);
-		if (rv == CKR_OK)
-			tf_index_each_key (tok->index, TF_KEY_STAPLED, "", 1, NULL, 0,
-					   find_in_record, &f);
+	} else if ((key = tf_attrs_find (tmpl, count, CKA_PUBLIC_KEY_INFO)) != NULL) {
+		/* p11-kit and GnuTLS look for stapled extensions by public key, per certificate. */
+		rv = find_by_key (tok, TF_STORE_BY_SPKI, TF_KEY_SPKI, key, &f);
 	} else {
 		/* No key named: every record (an enumeration, not a lookup). */
 		rv = load (&f, TF_STORE_ALL, NULL, 0, NULL, 0);

@@ -55,6 +55,7 @@ record_clear (tf_record *rec)
 	tf_bytes_clear (&rec->label);
 	tf_bytes_clear (&rec->email);
 	tf_bytes_clear (&rec->stapled_eku);
+	tf_bytes_clear (&rec->spki_sha1);
 	free (rec->hosts);
 	free (rec->creator);
 	rec->hosts = NULL;
@@ -98,6 +99,7 @@ tf_record_dup (const tf_record *rec)
 	memset (&copy->label, 0, sizeof (tf_bytes));
 	memset (&copy->email, 0, sizeof (tf_bytes));
 	memset (&copy->stapled_eku, 0, sizeof (tf_bytes));
+	memset (&copy->spki_sha1, 0, sizeof (tf_bytes));
 	copy->hosts = NULL;
 	copy->creator = NULL;
 
@@ -109,6 +111,7 @@ tf_record_dup (const tf_record *rec)
 	    !tf_bytes_set (&copy->label, rec->label.data, rec->label.len) ||
 	    !tf_bytes_set (&copy->email, rec->email.data, rec->email.len) ||
 	    !tf_bytes_set (&copy->stapled_eku, rec->stapled_eku.data, rec->stapled_eku.len) ||
+	    !tf_bytes_set (&copy->spki_sha1, rec->spki_sha1.data, rec->spki_sha1.len) ||
 	    !dup_string (&copy->hosts, rec->hosts) || !dup_string (&copy->creator, rec->creator)) {
 		tf_record_free (copy);
 		return NULL;

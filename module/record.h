@@ -61,6 +61,7 @@ typedef struct tf_record {
 	unsigned char sha1[20];
 	unsigned char md5[16];
 	unsigned char sha256[32];
+	tf_bytes spki_sha1;	/* SHA-1 of the certificate's SubjectPublicKeyInfo; empty without der */
 
 	bool has_trust;		/* a trust decision exists (the trust views are present) */
 	uint8_t trust[TF_PURPOSE_COUNT]; /* tf_level per purpose */

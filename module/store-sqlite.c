@@ -65,6 +65,7 @@ enum {
 	COL_CREATED,
 	COL_CREATOR,
 	COL_SHA256,
+	COL_SPKI_SHA1,
 	COL_COUNT, /* also the ?N of the id in UPDATE */
 };
 
@@ -82,6 +83,7 @@ static const struct {
     {COL_LABEL, offsetof (tf_record, label), false},
     {COL_EMAIL, offsetof (tf_record, email), false},
     {COL_STAPLED_EKU, offsetof (tf_record, stapled_eku), false},
+    {COL_SPKI_SHA1, offsetof (tf_record, spki_sha1), false},
 };
 
 #define N_BYTE_COLUMNS (sizeof (byte_columns) / sizeof (byte_columns[0]))
@@ -115,13 +117,15 @@ static const char schema_sql[] =
 	" expires INTEGER,"
 	" created INTEGER,"
 	" creator TEXT,"
-	" sha256 BLOB);"
+	" sha256 BLOB,"
+	" spki_sha1 BLOB);"
 	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer, serial);"
 	"CREATE INDEX records_seq ON records (seq);"
 	"CREATE INDEX records_subject ON records (subject);"
 	"CREATE INDEX records_ckaid ON records (ckaid);"
 	"CREATE INDEX records_label ON records (label);"
 	"CREATE INDEX records_sha1 ON records (sha1);"
+	"CREATE INDEX records_spki ON records (spki_sha1);"
 	"CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
 	"CREATE INDEX tombstones_seq ON tombstones (seq);"
 	"PRAGMA application_id = " STR (STORE_APPLICATION_ID) ";"
@@ -147,7 +151,7 @@ enum {
 	ST_BY_ID,
 	ST_BY_LABEL,
 	ST_BY_SHA1,
-	ST_BY_STAPLED,
+	ST_BY_SPKI,
 	ST_ALL,
 	ST_COUNT,
 };
@@ -163,34 +167,34 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_RECORDS_SINCE] = "SELECT id, seq, der, issuer, serial, subject, ckaid, label, email,"
                          " sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                          " trust_email, step_up, category, stapled_eku, hosts, expires,"
-                         " created, creator, sha256"
+                         " created, creator, sha256, spki_sha1"
                          " FROM records WHERE seq > ?1 ORDER BY seq, id",
     [ST_GONE_SINCE] = "SELECT id FROM tombstones WHERE seq > ?1 ORDER BY seq, id",
     [ST_INSERT] = "INSERT INTO records (seq, der, issuer, serial, subject, ckaid, label,"
                   " email, sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                   " trust_email, step_up, category, stapled_eku, hosts, expires, created,"
-                  " creator, sha256)"
+                  " creator, sha256, spki_sha1)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     [ST_UPDATE] = "UPDATE records SET seq = ?1, der = ?2, issuer = ?3, serial = ?4,"
                   " subject = ?5, ckaid = ?6, label = ?7, email = ?8, sha1 = ?9, md5 = ?10,"
                   " has_trust = ?11, trust_server = ?12, trust_client = ?13,"
                   " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
                   " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
-                  " creator = ?22, sha256 = ?23"
-                  " WHERE id = ?24",
+                  " creator = ?22, sha256 = ?23, spki_sha1 = ?24"
+                  " WHERE id = ?25",
     [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
     [ST_TOMBSTONE] = "INSERT OR REPLACE INTO tombstones (id, seq) VALUES (?1, ?2)",
 #define RECORD_COLUMNS                                                                       \
 	"SELECT id, seq, der, issuer, serial, subject, ckaid, label, email, sha1, md5,"       \
 	" has_trust, trust_server, trust_client, trust_code, trust_email, step_up, category," \
-	" stapled_eku, hosts, expires, created, creator, sha256 FROM records"
+	" stapled_eku, hosts, expires, created, creator, sha256, spki_sha1 FROM records"
     [ST_BY_ISSUER_SERIAL] = RECORD_COLUMNS " WHERE issuer = ?1 AND serial = ?2",
     [ST_BY_SUBJECT] = RECORD_COLUMNS " WHERE subject = ?1",
     [ST_BY_ID] = RECORD_COLUMNS " WHERE ckaid = ?1",
     [ST_BY_LABEL] = RECORD_COLUMNS " WHERE label = ?1",
     [ST_BY_SHA1] = RECORD_COLUMNS " WHERE sha1 = ?1 AND der IS NOT NULL",
-    [ST_BY_STAPLED] = RECORD_COLUMNS " WHERE stapled_eku IS NOT NULL",
+    [ST_BY_SPKI] = RECORD_COLUMNS " WHERE spki_sha1 = ?1",
     [ST_ALL] = RECORD_COLUMNS,
 };
 
@@ -1505,7 +1509,7 @@ store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, con
 	    [TF_STORE_BY_ID] = ST_BY_ID,
 	    [TF_STORE_BY_LABEL] = ST_BY_LABEL,
 	    [TF_STORE_BY_SHA1] = ST_BY_SHA1,
-	    [TF_STORE_BY_STAPLED] = ST_BY_STAPLED,
+	    [TF_STORE_BY_SPKI] = ST_BY_SPKI,
 	    [TF_STORE_ALL] = ST_ALL,
 	};
 	sqlite3_stmt *stmt = store->stmts[which[key]];
@@ -1520,7 +1524,7 @@ store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, con
 			return rv;
 		began = true;
 	}
-	if (key != TF_STORE_BY_STAPLED && key != TF_STORE_ALL)
+	if (key != TF_STORE_ALL)
 		rc = bind_key (stmt, 1, a, alen);
 	if (rc == SQLITE_OK && key == TF_STORE_BY_ISSUER_SERIAL)
 		rc = bind_key (stmt, 2, b, blen);

@@ -31,7 +31,7 @@ typedef enum {
 	TF_STORE_BY_ID,
 	TF_STORE_BY_LABEL,
 	TF_STORE_BY_SHA1,	   /* the certificate's SHA-1 (records that hold one) */
-	TF_STORE_BY_STAPLED,	   /* records with a stapled extension; a unused */
+	TF_STORE_BY_SPKI,	   /* the SHA-1 of the certificate's SubjectPublicKeyInfo */
 	TF_STORE_ALL,		   /* every record; a unused */
 } tf_store_key;
 

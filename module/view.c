@@ -307,6 +307,65 @@ tf_view_match_serial (const tf_record *rec, const CK_ATTRIBUTE *attr)
 	       memcmp (rec->serial.data + hdr, attr->pValue, attr->ulValueLen) == 0;
 }
 
+/* ---- the extended key usage a decision implies ------------------------------ */
+
+/*
+ * p11-kit and GnuTLS know an anchor's purposes only from a stapled extended
+ * key usage. A decision positive for some purposes but not all (certutil
+ * ",C,": e-mail only) is shown as one naming just those: the bits of the
+ * purposes it trusts, or 0 when it trusts all of them or none.
+ */
+static unsigned
+derived_purposes (const tf_record *rec)
+{
+	unsigned bits = 0;
+	uint8_t l;
+	int i;
+
+	for (i = 0; i < TF_PURPOSE_COUNT; i++) {
+		l = tf_view_level (rec, i);
+		if (l == TF_LEVEL_ANCHOR || l == TF_LEVEL_PEER)
+			bits |= purpose_bits[i];
+	}
+	return bits == TF_X509_PURPOSE_ALL ? 0 : bits;
+}
+
+/*
+ * The DER Extension { extKeyUsage, OCTET STRING { SEQUENCE OF purpose } } for
+ * those bits, into out (64 bytes are enough for all four). Returns its length.
+ */
+static size_t
+derived_extension (unsigned bits, unsigned char *out)
+{
+	/* id-kp (1.3.6.1.5.5.7.3) .1 server, .2 client, .3 code signing, .4 e-mail */
+	static const unsigned char kp[] = { 0x06, 0x08, 0x2b, 0x06, 0x01,
+					    0x05, 0x05, 0x07, 0x03 };
+	size_t n = 0, inner;
+	int i;
+
+	for (i = 0; i < TF_PURPOSE_COUNT; i++) {
+		if (bits & purpose_bits[i])
+			n++;
+	}
+	inner = n * (sizeof (kp) + 1);
+	out[0] = 0x30;
+	out[1] = (unsigned char)(sizeof (eku_oid_der) + 2 + 2 + inner);
+	memcpy (out + 2, eku_oid_der, sizeof (eku_oid_der));
+	out[7] = 0x04;
+	out[8] = (unsigned char)(2 + inner);
+	out[9] = 0x30;
+	out[10] = (unsigned char)inner;
+	n = 11;
+	for (i = 0; i < TF_PURPOSE_COUNT; i++) {
+		if (!(bits & purpose_bits[i]))
+			continue;
+		memcpy (out + n, kp, sizeof (kp));
+		out[n + sizeof (kp)] = (unsigned char)(i + 1);
+		n += sizeof (kp) + 1;
+	}
+	return n;
+}
+
 /* ---- which views exist -------------------------------------------------------- */
 
 static bool
@@ -329,7 +388,7 @@ tf_view_present (const tf_record *rec, tf_view view)
 	case TF_VIEW_TRUST:
 		return rec->has_trust;
 	case TF_VIEW_EXTENSION:
-		return rec->stapled_eku.len > 0 && rec->der.len > 0;
+		return rec->der.len > 0 && (rec->stapled_eku.len > 0 || derived_purposes (rec) != 0);
 	case TF_VIEW_PROFILE:
 	case TF_VIEW_NONE:
 		return false;
@@ -664,12 +723,17 @@ extension_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)
 		val_bytes (v, eku_oid_der, sizeof (eku_oid_der));
 		return true;
 	case CKA_VALUE:
-		val_bytes (v, rec->stapled_eku.data, rec->stapled_eku.len);
+		if (rec->stapled_eku.len > 0)
+			val_bytes (v, rec->stapled_eku.data, rec->stapled_eku.len);
+		else
+			val_bytes (v, v->u.bytes,
+				   derived_extension (derived_purposes (rec), v->u.bytes));
 		return true;
 	case TF_CKA_X_CRITICAL:
 		critical = false;
-		tf_x509_eku_extension (rec->stapled_eku.data, rec->stapled_eku.len, &purposes,
-				       &critical);
+		if (rec->stapled_eku.len > 0)
+			tf_x509_eku_extension (rec->stapled_eku.data, rec->stapled_eku.len,
+					       &purposes, &critical);
 		val_bool (v, critical);
 		return true;
 	default:

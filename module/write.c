@@ -673,6 +673,9 @@ attach_certificate (tf_token *tok, tf_record *rec, const unsigned char *der, siz
 	    !tf_bytes_set (&rec->subject, info->subject.data, info->subject.len) ||
 	    !tf_bytes_set (&rec->serial, info->serial.data, info->serial.len))
 		return CKR_HOST_MEMORY;
+	tf_x509_sha1 (info->spki.data, info->spki.len, key_id);
+	if (!tf_bytes_set (&rec->spki_sha1, key_id, sizeof (key_id)))
+		return CKR_HOST_MEMORY;
 	memcpy (rec->sha1, sha1, 20);
 	memcpy (rec->sha256, sha256, 32);
 	tf_x509_md5 (der, len, rec->md5);
@@ -1089,8 +1092,7 @@ collect_by_key (void *ctx, tf_record *rec)
 
 /*
  * A stapled extension (p11-kit: CKO_X_CERTIFICATE_EXTENSION) attaches to every
- * certificate with that public key. Writes of these are rare, so they go
- * through the records rather than an index of public keys.
+ * certificate with that public key, found by the hash of the key.
  */
 static CK_RV
 create_extension (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tmpl,
@@ -1100,6 +1102,7 @@ create_extension (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tm
 	tf_bytes key = { 0 };
 	tf_record *rec;
 	by_key k = { .owner = owner };
+	unsigned char spki_hash[20];
 	unsigned purposes;
 	bool critical;
 	size_t i;
@@ -1121,10 +1124,12 @@ create_extension (tf_token *tok, CK_SESSION_HANDLE owner, const CK_ATTRIBUTE *tm
 	key.len = spki->ulValueLen;
 	k.spki = &key;
 	k.tok = tok;
-	rv = tf_token_load_all (tok);
+	tf_x509_sha1 (spki->pValue, spki->ulValueLen, spki_hash);
+	rv = tf_token_load_key (tok, TF_STORE_BY_SPKI, spki_hash, sizeof (spki_hash), NULL, 0);
 	if (rv != CKR_OK)
 		goto fail;
-	tf_index_each (tok->index, collect_by_key, &k);
+	tf_index_each_key (tok->index, TF_KEY_SPKI, spki_hash, sizeof (spki_hash), NULL, 0,
+			   collect_by_key, &k);
 	if (k.oom) {
 		rv = CKR_HOST_MEMORY;
 		goto fail;
@@ -1357,6 +1362,7 @@ destroy_view (tf_record *rec, tf_view view)
 		rec->hosts = NULL;
 		break;
 	case TF_VIEW_EXTENSION:
+		/* Only a stapled one; one derived from the decision goes with the decision. */
 		tf_bytes_clear (&rec->stapled_eku);
 		break;
 	default:
@@ -1384,6 +1390,12 @@ tf_write_destroy (tf_token *tok, CK_OBJECT_HANDLE handle)
 	rv = begin_on_object (tok, handle, &current, &view);
 	if (rv != CKR_OK)
 		return rv;
+	if (view == TF_VIEW_EXTENSION && current->stapled_eku.len == 0) {
+		tf_warn ("this extended key usage follows from the decision's purposes; change "
+			 "the decision instead");
+		rv = CKR_ACTION_PROHIBITED;
+		goto fail;
+	}
 	rec = tf_record_dup (current);
 	if (rec == NULL) {
 		rv = CKR_HOST_MEMORY;

@@ -66,9 +66,19 @@ setup (void **state)
 	f = in->pFunctionList;
 	assert_int_equal (f->version.major, 3);
 	assert_int_equal (f->version.minor, 2);
+	{
+		CK_INFO info;
+		assert_rv (f->C_GetInfo (&info), CKR_CRYPTOKI_NOT_INITIALIZED);
+	}
 	args.flags = CKF_OS_LOCKING_OK;
 	args.pReserved = params;
 	assert_rv (f->C_Initialize (&args), CKR_OK);
+	{
+		CK_INFO info;
+		assert_rv (f->C_GetInfo (&info), CKR_OK);
+		assert_int_equal (info.cryptokiVersion.major, 3);
+		assert_int_equal (info.cryptokiVersion.minor, 2);
+	}
 	assert_rv (f->C_OpenSession (TF_SLOT_PERSISTENT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
 				     NULL, &s),
 		   CKR_OK);
@@ -453,6 +463,49 @@ test_pkcs_trust_wrong_hash (void **state)
 	}
 }
 
+/* An e-mail-only decision (certutil ",C,") shows p11-kit an e-mail-only EKU. */
+static void
+test_partial_decision_staples_eku (void **state)
+{
+	/* Extension { extKeyUsage, OCTET STRING { SEQUENCE { emailProtection } } } */
+	static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
+						   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+						   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
+	CK_OBJECT_HANDLE c = store_ca (), t, found[4];
+	CK_ULONG anchor = TF_CKT_NSS_TRUSTED_DELEGATOR, verify = TF_CKT_NSS_MUST_VERIFY_TRUST;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&nss_class, sizeof (nss_class) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_ISSUER, ca.issuer, ca.issuer_len },
+		{ CKA_SERIAL_NUMBER, ca.serial, ca.serial_len },
+		{ TF_CKA_NSS_TRUST_SERVER_AUTH, &verify, sizeof (CK_ULONG) },
+		{ TF_CKA_NSS_TRUST_CLIENT_AUTH, &verify, sizeof (CK_ULONG) },
+		{ TF_CKA_NSS_TRUST_CODE_SIGNING, &verify, sizeof (CK_ULONG) },
+		{ TF_CKA_NSS_TRUST_EMAIL, &anchor, sizeof (CK_ULONG) },
+	};
+	CK_ATTRIBUTE lookup[] = { { CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
+				  { CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len } };
+	unsigned char value[64];
+	CK_ATTRIBUTE v = { CKA_VALUE, value, sizeof (value) };
+
+	assert_int_equal (find (lookup, 2, found, 4), 0);
+	assert_rv (f->C_CreateObject (s, tmpl, 8, &t), CKR_OK);
+	assert_true (get_bool (c, CKA_TRUSTED));
+	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_rv (f->C_GetAttributeValue (s, found[0], &v, 1), CKR_OK);
+	assert_int_equal (v.ulValueLen, sizeof (email_eku));
+	assert_memory_equal (value, email_eku, sizeof (email_eku));
+	assert_false (get_bool (found[0], TF_CKA_X_CRITICAL));
+	/* It follows the decision: it cannot be destroyed on its own. */
+	assert_rv (f->C_DestroyObject (s, found[0]), CKR_ACTION_PROHIBITED);
+	/* Trusted for every purpose, nothing narrows it. */
+	tmpl[4].pValue = &anchor;
+	tmpl[5].pValue = &anchor;
+	tmpl[6].pValue = &anchor;
+	assert_rv (f->C_CreateObject (s, tmpl, 8, &t), CKR_OK);
+	assert_int_equal (find (lookup, 2, found, 4), 0);
+}
+
 int
 main (void)
 {
@@ -465,6 +518,7 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_destroy_trust_view_keeps_certificate, setup,
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_pkcs_trust_wrong_hash, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_partial_decision_staples_eku, setup, teardown),
 	};
 	int rc;
 
