@@ -32,6 +32,29 @@ not_trusted() {
 	assert_contains "$output" "Reason: $reason"
 }
 
+# tls_server CERT KEY [S_SERVER ARGS...]: lib.sh's start_tls_server, but with
+# its log created before the server starts. start_tls_server reads the log at
+# once, and a server that has not opened it yet makes that read fail the test
+# (a race in lib.sh, fixed there by creating the log first). Sets TLS_PORT
+# and TLS_PID, and stops the server at exit.
+tls_server() {
+	local cert=$1 key=$2 log i
+	shift 2
+	log=$(mktemp "$TF_SCRATCH/s_server.XXXXXX")
+	openssl s_server -cert "$cert" -key "$key" -accept 127.0.0.1:0 -www "$@" \
+		</dev/null >"$log" 2>&1 &
+	TLS_PID=$!
+	on_exit "kill $TLS_PID; wait $TLS_PID"
+	TLS_PORT=
+	for ((i = 0; i < 100; i++)); do
+		TLS_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$log")
+		[ -z "$TLS_PORT" ] || break
+		kill -0 "$TLS_PID" 2>/dev/null || fail "openssl s_server exited" "$(cat "$log")"
+		sleep 0.1
+	done
+	[ -n "$TLS_PORT" ] || fail "openssl s_server did not listen within 10s" "$(cat "$log")"
+}
+
 ca=$(fixture ca.pem)
 inter=$(fixture inter.pem)
 server=$(fixture server.pem)
@@ -116,7 +139,7 @@ not_trusted "no trusted root" "$(fixture server-inter.pem)" --host localhost --p
 assert_ok tf forget "$(fixture inter.pem)"
 
 # --connect: the chain a local TLS server sends (leaf and intermediate).
-start_tls_server "$(fixture server-inter.pem)" "$(fixture server-inter.key)" -cert_chain "$inter"
+tls_server "$(fixture server-inter.pem)" "$(fixture server-inter.key)" -cert_chain "$inter"
 trusted --connect "127.0.0.1:$TLS_PORT" --host localhost
 assert_match "$output" "^Server: 127\\.0\\.0\\.1:$TLS_PORT \\(127\\.0\\.0\\.1 port $TLS_PORT, TLSv1\\.[23]\\)$"
 assert_contains "$output" "  0: C=XX, O=trustfolder tests, OU=under the intermediate, CN=localhost"
@@ -139,7 +162,7 @@ first_server=$TLS_PID
 
 # An expired server certificate (a second server).
 assert_ok tf accept "$ca"
-start_tls_server "$(fixture expired.pem)" "$(fixture odd.key)"
+tls_server "$(fixture expired.pem)" "$(fixture odd.key)"
 not_trusted "expired: " --connect "127.0.0.1:$TLS_PORT"
 
 # A port nobody listens on (the first server, stopped): the operation failed.
