@@ -27,14 +27,6 @@ endif
 ifeq ($(TSAN),1)
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
-# TSAN=1: ThreadSanitizer, for the threads stress test (build/tsan).
-ifeq ($(TSAN),1)
-SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
-endif
-# TSAN=1: ThreadSanitizer, for the threads stress test (build/tsan).
-ifeq ($(TSAN),1)
-SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
-endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -Imodule $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
@@ -113,16 +105,6 @@ $(BUILD)/bench/bench-gen: tests/bench/gen.c tests/bench/data.h
 $(BUILD)/bench/nosync.so: tests/bench/nosync.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fPIC -shared $< -o $@
-
-# The crash, concurrency and fault tests' client: one program from
-# tests/stress/*.c, linking OpenSSL (its certificates) and SQLite (the rows).
-STRESS_SRCS := $(sort $(wildcard tests/stress/*.c))
-STRESS      := $(BUILD)/stress/tf-stress
-TSAN_BUILD  := build/tsan
-
-$(STRESS): $(STRESS_SRCS) $(wildcard tests/stress/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(STRESS_SRCS) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) -ldl -lpthread
 
 # The crash, concurrency and fault tests' client: one program from
 # tests/stress/*.c, linking OpenSSL (its certificates) and SQLite (the rows).
