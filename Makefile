@@ -13,6 +13,10 @@ BUILD    ?= build
 
 PKG_CFLAGS := $(shell pkg-config --cflags p11-kit-1 sqlite3 openssl 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl 2>/dev/null)
+# The module carries its own SQLite, linked in and hidden by the version
+# script: a host that has loaded another SQLite (Firefox has its own) must not
+# bind the module's calls to it, half to one library and half to the other.
+MODULE_LIBS := -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic $(shell pkg-config --libs openssl 2>/dev/null) -lm -ldl
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 NSS_CFLAGS := $(shell pkg-config --cflags nss 2>/dev/null)
 NSS_LIBS   := $(shell pkg-config --libs nss 2>/dev/null)
@@ -22,10 +26,6 @@ CFLAGS   ?= -O2 -g
 SAN      ?=
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-endif
-# TSAN=1: ThreadSanitizer, for the threads stress test (build/tsan).
-ifeq ($(TSAN),1)
-SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -Imodule $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
@@ -66,7 +66,7 @@ $(ARCHIVE): $(MODULE_OBJS)
 $(MODULE): $(ARCHIVE) module/trustfolder.map
 	$(CC) -shared -o $@ -Wl,--whole-archive $(ARCHIVE) -Wl,--no-whole-archive \
 		-Wl,--version-script=module/trustfolder.map -Wl,-z,defs -Wl,-z,now \
-		$(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+		$(ALL_LDFLAGS) $(MODULE_LIBS) -lpthread
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ARCHIVE)
 	@mkdir -p $(dir $@)
@@ -105,34 +105,6 @@ $(BUILD)/bench/bench-gen: tests/bench/gen.c tests/bench/data.h
 $(BUILD)/bench/nosync.so: tests/bench/nosync.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fPIC -shared $< -o $@
-
-# The crash, concurrency and fault tests' client: one program from
-# tests/stress/*.c, linking OpenSSL (its certificates) and SQLite (the rows).
-STRESS_SRCS := $(sort $(wildcard tests/stress/*.c))
-STRESS      := $(BUILD)/stress/tf-stress
-TSAN_BUILD  := build/tsan
-
-$(STRESS): $(STRESS_SRCS) $(wildcard tests/stress/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(STRESS_SRCS) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) -ldl -lpthread
-
-# Crash, concurrency and faults (tests/stress/): bounded versions in make
-# check, long ones (1,000 kills, ...) in make stress. The threads test also
-# runs a ThreadSanitizer build of the module and its client. Tests that show
-# a module bug wait in tests/stress/pending/ (make check-stress-pending).
-.PHONY: check-stress-short stress stress-tsan check-stress-pending
-stress-tsan:
-	$(MAKE) BUILD=$(TSAN_BUILD) TSAN=1 CFLAGS='-O1 -g' $(TSAN_BUILD)/trustfolder-pkcs11.so \
-		$(TSAN_BUILD)/stress/tf-stress
-
-check-stress-short: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
-	@TF_TSAN_BUILD=$(TSAN_BUILD) tests/stress/run $(BUILD)
-
-stress: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
-	@TF_STRESS_LONG=1 TF_TSAN_BUILD=$(TSAN_BUILD) tests/stress/run $(BUILD)
-
-check-stress-pending: $(MODULE) $(HELPER_BINS) $(STRESS)
-	@tests/stress/run $(BUILD) tests/stress/pending/test-*.sh
 
 deps:
 	@scripts/install-deps
@@ -174,7 +146,6 @@ check: deps
 	$(MAKE) check-e2e
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
-	$(MAKE) check-stress-short
 
 demo: deps
 	$(MAKE) all
