@@ -234,8 +234,8 @@ warn_about (const tool_opts *opts, const tool_cert *c, bool reject)
 	}
 	if (cert_time_unix (X509_get0_notAfter (c->x509), &end) && end < now) {
 		cert_unix_text (end, when, sizeof (when));
-		tool_warn ("the certificate expired on %s: no client accepts it while it is "
-			   "expired",
+		tool_warn ("the certificate expired on %s: verification refuses it on its "
+			   "dates whatever the decision",
 			   when);
 	}
 }

@@ -60,13 +60,23 @@ assert_eq "$(levels "$ca")" "1:$TF_LEVEL_ANCHOR,$TF_LEVEL_ANCHOR,$TF_LEVEL_MUST_
 assert_match "$(nss_list)" '^Trust Folder:trustfolder Test Root CA +CT,C, *$'
 assert_contains "$output" "for server authentication, client authentication and e-mail protection"
 
+# assertions: how many p11-kit trust assertions (CKO_X_TRUST_ASSERTION,
+# 0xD8444764) pkcs11-tool lists in Trust Folder: anchored, pinned, distrusted.
+assertions() {
+	assert_ok client pkcs11-tool --module "$TF_MODULE" -O
+	grep -c '^Object [0-9]*, type 3628353380$' <<<"$output" || true
+}
+
 # A leaf: a trusted peer by default, with pinned hosts and an end date.
+n=$(assertions)
 assert_ok tf accept "$server" --host LocalHost --host 127.0.0.1 --until 2100-01-01 --label web
 assert_contains "$output" 'accepted forever: "web"'
 assert_contains "$output" "as a trusted peer for server authentication; pinned to localhost,127.0.0.1; until 2100-01-01 00:00:00 UTC"
 assert_match "$(nss_list)" '^Trust Folder:web +P,, *$'
 assert_eq "$(store_field_cert "$server" "hosts || ':' || expires")" "localhost,127.0.0.1:4102444800" "hosts and end in the store"
 assert_eq "$(levels "$server")" "1:$TF_LEVEL_PEER,$TF_LEVEL_MUST_VERIFY,$TF_LEVEL_MUST_VERIFY,$TF_LEVEL_MUST_VERIFY" "levels of a peer"
+# The pinned view, gcr's: one pinned assertion per host (server purpose), no anchor.
+assert_eq "$(assertions)" $((n + 2)) "trust assertions after accept with two --host"
 # --as ca on a leaf, and --as peer on a CA, are what they say.
 assert_ok tf accept "$(fixture other-ca.pem)" --as peer --purpose all
 assert_eq "$(levels "$(fixture other-ca.pem)")" "1:$TF_LEVEL_PEER,$TF_LEVEL_PEER,$TF_LEVEL_PEER,$TF_LEVEL_PEER" "levels of --as peer --purpose all"
