@@ -68,7 +68,7 @@ $(MODULE): $(ARCHIVE) module/trustfolder.map
 		-Wl,--version-script=module/trustfolder.map -Wl,-z,defs -Wl,-z,now \
 		$(ALL_LDFLAGS) $(MODULE_LIBS) -lpthread
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(ARCHIVE)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/fuzz/pkcs11-spec.h $(ARCHIVE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ARCHIVE) $(ALL_LDFLAGS) $(CMOCKA_LIBS) $(PKG_LIBS) -lpthread
 
