@@ -51,7 +51,7 @@ TOOL_LIBS := $(shell pkg-config --libs p11-kit-1 openssl 2>/dev/null) -ldl
 MANDIR   ?= $(PREFIX)/share/man
 
 .PHONY: all deps check check-unit check-integration check-asan check-valgrind demo install \
-	uninstall format format-check clean fixtures
+	uninstall format format-check clean fixtures fuzz fuzz-build check-fuzz fuzz-seeds
 
 all: $(MODULE) $(TOOL) $(HELPER_BINS)
 
@@ -138,6 +138,35 @@ VALGRIND := valgrind -q --leak-check=full --errors-for-leak-kinds=definite --err
 check-valgrind: all $(UNIT_BINS)
 	@for t in $(UNIT_BINS); do echo "== valgrind $$t"; $(VALGRIND) $$t || exit 1; done
 	@tests/valgrind/run $(BUILD)
+
+# libFuzzer targets (tests/fuzz/fuzz-*.c), built by Debian's clang against the
+# module's objects rebuilt with ASan + UBSan and fuzzer coverage in build/fuzz.
+# make fuzz runs each for FUZZ_SECONDS, make check-fuzz (part of check) for
+# FUZZ_CHECK_SECONDS; a crash, leak or sanitizer report fails either.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_CHECK_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz-*.c)))
+FUZZ_MAKE := $(MAKE) BUILD=build/fuzz CC=$(FUZZ_CC) SAN=1 CFLAGS='-O1 -g -fsanitize=fuzzer-no-link'
+
+$(BUILD)/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard tests/fuzz/*.h) $(ARCHIVE)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< -o $@ $(ARCHIVE) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+
+fuzz-build:
+	$(FUZZ_MAKE) $(FUZZ_TARGETS:%=build/fuzz/%)
+
+fuzz: fuzz-build
+	@tests/fuzz/run build/fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+check-fuzz: fuzz-build
+	@tests/fuzz/run build/fuzz $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+
+# Regenerates the committed seed corpora from the fixtures, through the module.
+$(BUILD)/fuzz-seeds: tests/fuzz/seeds.c $(wildcard tests/fuzz/*.h) $(ARCHIVE)
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(ARCHIVE) $(ALL_LDFLAGS) $(PKG_LIBS) -lpthread
+
+fuzz-seeds: $(BUILD)/fuzz-seeds
+	$(BUILD)/fuzz-seeds tests/fixtures tests/fuzz/corpus
 
 check: deps
 	$(MAKE) all
