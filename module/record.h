@@ -71,6 +71,7 @@ typedef struct tf_record {
 	tf_bytes stapled_eku;	/* DER ExtKeyUsageSyntax stapled by a client; empty = none */
 	char *hosts;		/* pinned host names, comma-separated; NULL = none */
 	int64_t expires;	/* unix time the decision ends; 0 = never */
+	int64_t not_after;	/* unix time the certificate expires; 0 = not known (no der) */
 	int64_t created;	/* unix time the record was first written */
 	char *creator;		/* program that made the decision; may be NULL */
 } tf_record;

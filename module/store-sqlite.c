@@ -66,6 +66,7 @@ enum {
 	COL_CREATOR,
 	COL_SHA256,
 	COL_SPKI_SHA1,
+	COL_NOT_AFTER,
 	COL_COUNT, /* also the ?N of the id in UPDATE */
 };
 
@@ -118,7 +119,8 @@ static const char schema_sql[] =
 	" created INTEGER,"
 	" creator TEXT,"
 	" sha256 BLOB,"
-	" spki_sha1 BLOB);"
+	" spki_sha1 BLOB,"
+	" not_after INTEGER);"
 	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer, serial);"
 	"CREATE INDEX records_seq ON records (seq);"
 	"CREATE INDEX records_subject ON records (subject);"
@@ -167,28 +169,29 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_RECORDS_SINCE] = "SELECT id, seq, der, issuer, serial, subject, ckaid, label, email,"
                          " sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                          " trust_email, step_up, category, stapled_eku, hosts, expires,"
-                         " created, creator, sha256, spki_sha1"
+                         " created, creator, sha256, spki_sha1, not_after"
                          " FROM records WHERE seq > ?1 ORDER BY seq, id",
     [ST_GONE_SINCE] = "SELECT id FROM tombstones WHERE seq > ?1 ORDER BY seq, id",
     [ST_INSERT] = "INSERT INTO records (seq, der, issuer, serial, subject, ckaid, label,"
                   " email, sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                   " trust_email, step_up, category, stapled_eku, hosts, expires, created,"
-                  " creator, sha256, spki_sha1)"
+                  " creator, sha256, spki_sha1, not_after)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     [ST_UPDATE] = "UPDATE records SET seq = ?1, der = ?2, issuer = ?3, serial = ?4,"
                   " subject = ?5, ckaid = ?6, label = ?7, email = ?8, sha1 = ?9, md5 = ?10,"
                   " has_trust = ?11, trust_server = ?12, trust_client = ?13,"
                   " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
                   " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
-                  " creator = ?22, sha256 = ?23, spki_sha1 = ?24"
-                  " WHERE id = ?25",
+                  " creator = ?22, sha256 = ?23, spki_sha1 = ?24, not_after = ?25"
+                  " WHERE id = ?26",
     [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
     [ST_TOMBSTONE] = "INSERT OR REPLACE INTO tombstones (id, seq) VALUES (?1, ?2)",
 #define RECORD_COLUMNS                                                                       \
 	"SELECT id, seq, der, issuer, serial, subject, ckaid, label, email, sha1, md5,"       \
 	" has_trust, trust_server, trust_client, trust_code, trust_email, step_up, category," \
-	" stapled_eku, hosts, expires, created, creator, sha256, spki_sha1 FROM records"
+	" stapled_eku, hosts, expires, created, creator, sha256, spki_sha1, not_after"  \
+	" FROM records"
     [ST_BY_ISSUER_SERIAL] = RECORD_COLUMNS " WHERE issuer = ?1 AND serial = ?2",
     [ST_BY_SUBJECT] = RECORD_COLUMNS " WHERE subject = ?1",
     [ST_BY_ID] = RECORD_COLUMNS " WHERE ckaid = ?1",
@@ -974,6 +977,7 @@ read_record (tf_store *store, sqlite3_stmt *stmt, tf_record **out)
 	rec->category = (unsigned long)value;
 	rec->expires = sqlite3_column_int64 (stmt, COL_EXPIRES);
 	rec->created = sqlite3_column_int64 (stmt, COL_CREATED);
+	rec->not_after = sqlite3_column_int64 (stmt, COL_NOT_AFTER);
 
 	*out = rec;
 	rec = NULL;
@@ -1040,6 +1044,8 @@ bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
 		rc = sqlite3_bind_int64 (stmt, COL_CREATED, rec->created);
 	if (rc == SQLITE_OK)
 		rc = bind_string (stmt, COL_CREATOR, rec->creator);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64 (stmt, COL_NOT_AFTER, rec->not_after);
 	return rc;
 }
 

@@ -107,8 +107,13 @@ tf_view_level (const tf_record *rec, int purpose)
 	level = rec->trust[purpose];
 	if (level != TF_LEVEL_ANCHOR && level != TF_LEVEL_PEER && level != TF_LEVEL_CA)
 		return level;
-	/* A decision past its date is no longer trust in any view. */
-	if (rec->expires != 0 && (int64_t)time (NULL) >= rec->expires)
+	/*
+	 * A decision past its date, or about a certificate past its validity,
+	 * is no longer trust in any view.
+	 */
+	if ((rec->expires != 0 || rec->not_after != 0) &&
+	    ((rec->expires != 0 && (int64_t)time (NULL) >= rec->expires) ||
+	     (rec->not_after != 0 && (int64_t)time (NULL) > rec->not_after)))
 		return TF_LEVEL_UNKNOWN;
 	/* A stapled extended key usage narrows positive trust to what it names. */
 	if (rec->stapled_eku.len > 0 &&

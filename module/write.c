@@ -676,6 +676,7 @@ attach_certificate (tf_token *tok, tf_record *rec, const unsigned char *der, siz
 	tf_x509_sha1 (info->spki.data, info->spki.len, key_id);
 	if (!tf_bytes_set (&rec->spki_sha1, key_id, sizeof (key_id)))
 		return CKR_HOST_MEMORY;
+	rec->not_after = info->not_after;
 	memcpy (rec->sha1, sha1, 20);
 	memcpy (rec->sha256, sha256, 32);
 	tf_x509_md5 (der, len, rec->md5);

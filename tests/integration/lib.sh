@@ -348,6 +348,8 @@ start_tls_server() {
 	local cert=$1 key=$2 log i
 	shift 2
 	log=$TF_SCRATCH/s_server.$RANDOM.log
+	# Made here: the background server's own redirection may come after the first look.
+	: >"$log"
 	openssl s_server -cert "$cert" -key "$key" -accept 127.0.0.1:0 -www "$@" \
 		</dev/null >"$log" 2>&1 &
 	TLS_PID=$!

@@ -103,24 +103,18 @@ for bad in 2030-02-30 2030-13-01 tomorrow +5y 2030-06-01T25:00 @-5 "2030-06-01 1
 done
 assert_eq "$(store_sql 'SELECT id, seq, expires FROM records')" "$before" "the store after bad --until values"
 
-# KNOWN GAP in the module. Issue 4: "a decision past its date, or on a
-# certificate past its validity, is no longer trust in any view". The module
-# ends trust at --until (above) but not at the certificate's own notAfter
-# (tf_view_level checks rec->expires only): an accepted CA that has expired
-# still shows C,, in certutil and CKA_TRUSTED=TRUE to GnuTLS / p11-kit (so
-# "trust extract" would still export it as an anchor). Verification itself
-# refuses it on its dates (NSS, OpenSSL, trustfolder verify). Asserted as it
-# is, so the change is noticed: once the module ends trust at notAfter, expect
-# ",," from certutil and no p11tool listing here.
+# Issue 4: "a decision past its date, or on a certificate past its validity,
+# is no longer trust in any view". An accepted CA that has expired is kept,
+# but no view trusts it: certutil shows no trust, GnuTLS lists no anchor.
 expired=$(fixture expired.pem)
 assert_ok tf accept "$expired" --as ca --label old
 assert_contains "$output" "warning: the certificate expired on 2000-01-01 00:00:00 UTC"
 assert_ok client certutil -L -d "sql:$db" -h "Trust Folder"
-assert_match "$(listed_certs "$output")" '^Trust Folder:old +C,, *$' # the gap: should be ",,"
+assert_match "$(listed_certs "$output")" '^Trust Folder:old +,, *$'
 gnutls_trusted
-assert_contains "$output" "Label: old" # the gap: should not be listed
+assert_not_contains "$output" "Label: old"
 assert_ok tf list
-assert_match "$output" '^forever +old +trusted-ca .* EXPIRED 2000-01-01$'
+assert_match "$output" '^forever +old +- +- +- +- +never +- +EXPIRED 2000-01-01$'
 run tf verify "$expired"
 assert_eq "$status" 1 "verify's exit status for an accepted but expired CA"
 assert_contains "$output" "Reason: expired: "

@@ -190,6 +190,8 @@ make_record (int n)
 	rec->category = 2;
 	set_bytes (&rec->stapled_eku, "\x30\x0a\x06\x08\x2b\x06\x01\x05\x05\x07\x03\x01");
 	rec->hosts = strdup ("example.org,example.net");
+	rec->not_after = 2000000000 + n;
+	set_bytes (&rec->spki_sha1, "twenty bytes of hash");
 	rec->creator = strdup ("test-store");
 	assert_non_null (rec->hosts);
 	assert_non_null (rec->creator);
@@ -243,6 +245,8 @@ assert_record_equal (const tf_record *got, const tf_record *want)
 	for (i = 0; i < TF_PURPOSE_COUNT; i++)
 		assert_int_equal (got->trust[i], want->trust[i]);
 	assert_int_equal (got->step_up, want->step_up);
+	assert_int_equal (got->not_after, want->not_after);
+	assert_bytes_equal (&got->spki_sha1, &want->spki_sha1);
 	assert_int_equal (got->category, want->category);
 	assert_bytes_equal (&got->stapled_eku, &want->stapled_eku);
 	assert_string_or_null_equal (got->hosts, want->hosts);

@@ -506,6 +506,36 @@ test_partial_decision_staples_eku (void **state)
 	assert_int_equal (find (lookup, 2, found, 4), 0);
 }
 
+/* A certificate past its validity is trust in no view, whatever was decided. */
+static void
+test_expired_certificate_not_trusted (void **state)
+{
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cert_class, sizeof (cert_class) },
+		{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof (x509) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_VALUE, NULL, 0 },
+		{ CKA_TRUSTED, (void *)&yes, 1 },
+	};
+	CK_ATTRIBUTE q[] = { { CKA_CLASS, (void *)&nss_class, sizeof (CK_ULONG) } };
+	CK_OBJECT_HANDLE c, found[2];
+	unsigned char *der;
+	char path[256];
+	size_t len;
+
+	snprintf (path, sizeof (path), "%s/expired.der", TF_FIXTURES);
+	der = unit_read_file (path, &len);
+	tmpl[3].pValue = der;
+	tmpl[3].ulValueLen = len;
+	assert_rv (f->C_CreateObject (s, tmpl, 5, &c), CKR_OK);
+	assert_false (get_bool (c, CKA_TRUSTED));
+	assert_int_equal (find (q, 1, found, 2), 1);
+	assert_int_equal (get_ulong (found[0], TF_CKA_NSS_TRUST_SERVER_AUTH),
+			  TF_CKT_NSS_TRUST_UNKNOWN);
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 0);
+	free (der);
+}
+
 int
 main (void)
 {
@@ -519,6 +549,8 @@ main (void)
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_pkcs_trust_wrong_hash, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_partial_decision_staples_eku, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_expired_certificate_not_trusted, setup,
+						 teardown),
 	};
 	int rc;
 
