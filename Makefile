@@ -27,6 +27,10 @@ SAN      ?=
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+# TSAN=1: ThreadSanitizer, for the threads stress test (build/tsan).
+ifeq ($(TSAN),1)
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) $(CFLAGS) $(SANFLAGS) -Iinclude -Imodule $(PKG_CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
@@ -106,6 +110,34 @@ $(BUILD)/bench/nosync.so: tests/bench/nosync.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fPIC -shared $< -o $@
 
+# The crash, concurrency and fault tests' client: one program from
+# tests/stress/*.c, linking OpenSSL (its certificates) and SQLite (the rows).
+STRESS_SRCS := $(sort $(wildcard tests/stress/*.c))
+STRESS      := $(BUILD)/stress/tf-stress
+TSAN_BUILD  := build/tsan
+
+$(STRESS): $(STRESS_SRCS) $(wildcard tests/stress/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(STRESS_SRCS) -o $@ $(ALL_LDFLAGS) $(PKG_LIBS) -ldl -lpthread
+
+# Crash, concurrency and faults (tests/stress/): bounded versions in make
+# check, long ones (1,000 kills, ...) in make stress. The threads test also
+# runs a ThreadSanitizer build of the module and its client. Tests that show
+# a module bug wait in tests/stress/pending/ (make check-stress-pending).
+.PHONY: check-stress-short stress stress-tsan check-stress-pending
+stress-tsan:
+	$(MAKE) BUILD=$(TSAN_BUILD) TSAN=1 CFLAGS='-O1 -g' $(TSAN_BUILD)/trustfolder-pkcs11.so \
+		$(TSAN_BUILD)/stress/tf-stress
+
+check-stress-short: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
+	@TF_TSAN_BUILD=$(TSAN_BUILD) tests/stress/run $(BUILD)
+
+stress: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
+	@TF_STRESS_LONG=1 TF_TSAN_BUILD=$(TSAN_BUILD) tests/stress/run $(BUILD)
+
+check-stress-pending: $(MODULE) $(HELPER_BINS) $(STRESS)
+	@tests/stress/run $(BUILD) tests/stress/pending/test-*.sh
+
 deps:
 	@scripts/install-deps
 
@@ -175,6 +207,7 @@ check: deps
 	$(MAKE) check-e2e
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
+	$(MAKE) check-stress-short
 
 demo: deps
 	$(MAKE) all
