@@ -208,6 +208,7 @@ check: deps
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
 	$(MAKE) check-stress-short
+	$(MAKE) check-fuzz
 
 demo: deps
 	$(MAKE) all
@@ -221,10 +222,10 @@ install: $(MODULE) $(TOOL)
 		$(DESTDIR)$(PREFIX)/share/trustfolder/
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 scripts/register-nss $(DESTDIR)$(PREFIX)/bin/trustfolder-register-nss
+	install -m 0755 scripts/register-firefox $(DESTDIR)$(PREFIX)/bin/trustfolder-register-firefox
 	install -m 0755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/trustfolder
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 tools/trustfolder.1 $(DESTDIR)$(MANDIR)/man1/trustfolder.1
-	install -m 0755 scripts/register-firefox $(DESTDIR)$(PREFIX)/bin/trustfolder-register-firefox
 	install -m 0755 scripts/register-p11kit $(DESTDIR)$(PREFIX)/bin/trustfolder-register-p11kit
 
 uninstall:
