@@ -135,8 +135,8 @@ check-stress-short: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
 stress: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
 	@TF_STRESS_LONG=1 TF_TSAN_BUILD=$(TSAN_BUILD) tests/stress/run $(BUILD)
 
-check-stress-pending: $(MODULE) $(HELPER_BINS) $(STRESS)
-	@tests/stress/run $(BUILD) tests/stress/pending/test-*.sh
+check-stress-pending: $(MODULE) $(HELPER_BINS) $(STRESS) stress-tsan
+	@TF_TSAN_BUILD=$(TSAN_BUILD) tests/stress/run $(BUILD) tests/stress/pending/test-*.sh
 
 deps:
 	@scripts/install-deps
