@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BENCH_MAGIC  "TFBENCH2"
+#define BENCH_MAGIC  "TFBENCH3"
 #define BENCH_EXTRAS 3000u
 
 enum {

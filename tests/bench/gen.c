@@ -18,6 +18,7 @@
  * own serial; every leaf has its own P-256 key, so CKA_ID (SHA-1 of the public
  * point, as certutil computes it) names one leaf, or the two roots of a name.
  * Trust: roots "C,,", leaves "P,,", one leaf in ten "p,p,p" (distrusted).
+ * Every certificate is valid from the day it is made for at least 188 days.
  *
  * This is the only benchmark file that uses OpenSSL: the runner, whose child
  * processes measure a module's cold start, links nothing but libc.
@@ -416,8 +417,14 @@ main (int argc, char **argv)
 		kind = !extra && group % 10 == 9 ? BENCH_KIND_DISTRUSTED : BENCH_KIND_LEAF;
 		for (k = 0; k < size; k++) {
 			key = new_key ();
+			/*
+			 * Renewed before they expire, so every certificate is valid
+			 * now: a module may rightly show no trust for an expired one
+			 * (trustfolder does), and the expected answers must not
+			 * depend on that.
+			 */
 			cert = make_cert (serial_no++, name, key, is, is->first_root, false, san,
-					  30 + 398L * (size - 1 - k), 398);
+					  30 + 60L * (size - 1 - k), 398);
 			emit (&out, cert, cn, kind, (uint16_t)size, 1, !extra);
 			X509_free (cert);
 			EVP_PKEY_free (key);
