@@ -8,6 +8,7 @@
  *   BENCH_SIZES=150,10000,100000   numbers of certificates
  *   BENCH_MODULES=trustfolder,softokn,p11kit
  *   BENCH_TIMEOUT=60               seconds one step may take ("no answer in T s")
+ *   BENCH_START_TIMEOUT=120        the same for a module's first answer in a process
  *   BENCH_BUDGET=1                 seconds each repeated workload runs
  *   BENCH_TF_MODULE=PATH           the trustfolder module (build/trustfolder-pkcs11.so)
  *
@@ -29,7 +30,7 @@
 #include <unistd.h>
 
 static bench_env env;
-static char self_path[PATH_MAX], bench_dir[PATH_MAX], tf_so[PATH_MAX];
+static char self_path[PATH_MAX], bench_dir[PATH_MAX], tf_so[PATH_MAX + 32];
 
 static int
 shell (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
@@ -125,16 +126,54 @@ load_store (bench_module_id id, unsigned n, const char *dir, double *secs, char 
 	return bench_child_end (&c, false) == 0;
 }
 
+/* 64-bit FNV-1a of a file's bytes (0 when it cannot be read): which build it is. */
+static uint64_t
+file_hash (const char *path)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned char buf[65536];
+	size_t n, i;
+	FILE *f = fopen (path, "rb");
+
+	if (f == NULL)
+		return 0;
+	while ((n = fread (buf, 1, sizeof (buf), f)) > 0) {
+		for (i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	}
+	fclose (f);
+	return h;
+}
+
 /* What a cached store was made from: the certificates, and the library that wrote it. */
 static void
 cache_key (const bench_module *m, const bench_file_hdr *hdr, char *out, size_t len)
 {
-	struct stat st;
+	snprintf (out, len, "%llx %016llx", (unsigned long long)hdr->tag,
+		  (unsigned long long)file_hash (m->so));
+}
 
-	memset (&st, 0, sizeof (st));
-	stat (m->so, &st);
-	snprintf (out, len, "%llx %lld %lld.%09ld", (unsigned long long)hdr->tag,
-		  (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+/*
+ * The trustfolder module this run measures: a copy of the build's, taken at
+ * the start, so that a rebuild during a long run (the tree is shared) cannot
+ * change the module between one N and the next. Children get its path in
+ * BENCH_TF_MODULE.
+ */
+static bool
+pin_module (bench_run *run)
+{
+	char copy[PATH_MAX + 32];
+
+	snprintf (copy, sizeof (copy), "%s/run/trustfolder-pkcs11.so", bench_dir);
+	if (shell ("cp '%s' '%s.tmp' && mv '%s.tmp' '%s'", tf_so, copy, copy, copy) != 0) {
+		fprintf (stderr, "bench: cannot copy %s\n", tf_so);
+		return false;
+	}
+	snprintf (run->module_hash, sizeof (run->module_hash), "%016llx",
+		  (unsigned long long)file_hash (copy));
+	snprintf (tf_so, sizeof (tf_so), "%s", copy);
+	setenv ("BENCH_TF_MODULE", copy, 1);
+	return true;
 }
 
 /*
@@ -297,6 +336,8 @@ driver (void)
 	unsetenv ("P11_KIT_DEBUG");
 
 	bench_machine_describe (&run.machine);
+	if (run.enabled[BENCH_TF] && !pin_module (&run))
+		return 1;
 
 	for (i = 0; i < run.nsizes; i++) {
 		bench_size_results *sz = &run.sizes[i];
@@ -322,6 +363,7 @@ driver (void)
 		}
 	}
 	run.elapsed_s = (double)(bench_now_ns () - t0) / 1e9;
+	bench_load_average (run.load_end, sizeof (run.load_end));
 
 	bench_report_write (stdout, &run);
 	snprintf (path, sizeof (path), "%s/report.md", bench_dir);
@@ -362,7 +404,7 @@ main (int argc, char **argv)
 	env.tf_so = tf_so;
 	env.timeout = env_double ("BENCH_TIMEOUT", 60);
 	env.budget = env_double ("BENCH_BUDGET", 1);
-	env.start_timeout = env_double ("BENCH_START_TIMEOUT", 180);
+	env.start_timeout = env_double ("BENCH_START_TIMEOUT", 120);
 
 	if (argc < 2)
 		return driver ();

@@ -141,6 +141,20 @@ first_line_of (const char *cmd, char *out, size_t len)
 }
 
 void
+bench_load_average (char *out, size_t len)
+{
+	double a = 0, b = 0, c = 0;
+	FILE *f = fopen ("/proc/loadavg", "r");
+
+	if (f != NULL) {
+		if (fscanf (f, "%lf %lf %lf", &a, &b, &c) != 3)
+			a = b = c = 0;
+		fclose (f);
+	}
+	snprintf (out, len, "%.2f %.2f %.2f", a, b, c);
+}
+
+void
 bench_machine_describe (bench_machine *m)
 {
 	char line[256];
@@ -175,12 +189,7 @@ bench_machine_describe (bench_machine *m)
 				  (double)strtoul (line + 9, NULL, 10) / 1048576.0);
 		fclose (f);
 	}
-	f = fopen ("/proc/loadavg", "r");
-	if (f != NULL) {
-		if (fgets (m->load, sizeof (m->load), f) != NULL)
-			m->load[14] = '\0'; /* the three averages */
-		fclose (f);
-	}
+	bench_load_average (m->load, sizeof (m->load));
 	first_line_of ("dpkg-query -W -f='${Version}' libnss3 2>/dev/null", m->nss, sizeof (m->nss));
 	first_line_of ("dpkg-query -W -f='${Version}' p11-kit-modules 2>/dev/null", m->p11kit,
 		       sizeof (m->p11kit));
@@ -256,6 +265,9 @@ cells (const bench_run *run, const bench_result *r, int w, char *med, char *p99,
 			fmt_mb (r->median, med, len);
 			snprintf (p99, len, "module: ");
 			fmt_mb (r->median - r->p99, p99 + strlen (p99), len - strlen (p99));
+		} else if (w >= W_THREADS1 && w <= W_THREADS4) {
+			fmt_rate (r->median, med, len);
+			snprintf (p99, len, "CPU %.0f %%/thread", r->p99);
 		} else if (bench_workloads[w].rate) {
 			fmt_rate (r->median, med, len);
 			snprintf (p99, len, "—");
@@ -263,8 +275,10 @@ cells (const bench_run *run, const bench_result *r, int w, char *med, char *p99,
 			fmt_time (r->median, med, len);
 			fmt_time (r->p99, p99, len);
 		}
-		if (strstr (r->note, "WRONG") != NULL || strstr (r->note, "NOT SEEN") != NULL)
+		if (strstr (r->note, "WRONG") != NULL)
 			snprintf (p99 + strlen (p99), len - strlen (p99), " (wrong answers)");
+		else if (strstr (r->note, "NOT SEEN") != NULL)
+			snprintf (p99 + strlen (p99), len - strlen (p99), " (not seen)");
 		break;
 	case RES_NA:
 		snprintf (med, len, "n/a: %s", r->note);
@@ -487,6 +501,17 @@ write_targets (FILE *f, const bench_run *run)
 	for (i = 0; i < run->nsizes; i++) {
 		sz = &run->sizes[i];
 		a = tf_result (sz, W_THREADS1);
+		/*
+		 * One thread that gets less than most of a core was waiting for
+		 * other processes, not for the module: no scaling can be read then.
+		 */
+		if (a->status == RES_OK && a->p99 < 85) {
+			fprintf (f,
+				 "| threads: 2 ÷ 1 and 4 ÷ 1 | %u | inconclusive | ≥ 1.5×, ≥ 1.0× | the "
+				 "machine was busy: one thread got %.0f %% of a core |\n",
+				 sz->n, a->p99);
+			continue;
+		}
 		b = tf_result (sz, W_THREADS2);
 		verdict_ratio (f, "2 threads ÷ 1 thread, lookups", sz->n,
 			       a->median > 0 ? b->median / a->median : 0,
@@ -559,7 +584,9 @@ static const char method[] =
 	"CKA_LABEL (length query, then values), as certutil -L; one sample is one pass "
 	"divided by N.\n"
 	"- threads: 1, 2 and 4 threads, each with its own session, doing trust lookups for "
-	"the budget; total lookups per second.\n"
+	"the budget; total lookups per second, and the CPU time the process got per thread "
+	"(getrusage over wall time). When one thread gets less than 85 % of a core, other "
+	"processes had the cores and the scaling target is not judged.\n"
 	"- peak memory: VmHWM of the measuring process after the reads (the writes add "
 	"certificates); \"module\" is VmHWM minus the resident size before the module "
 	"was loaded (the process holds only a sample of the certificates).\n"
@@ -590,9 +617,12 @@ bench_report_write (FILE *f, const bench_run *run)
 	fprintf (f, "`%s`, %s, took %.1f min.\n\n", run->command, m->date, run->elapsed_s / 60);
 	fprintf (f,
 		 "Machine: %s, %d cores, %s RAM, %s, Debian %s; NSS %s, p11-kit %s; trustfolder "
-		 "%s. Load average at the start: %s.\n\n",
+		 "%s (module file hash %s). Load average (1, 5, 15 min) at the start %s, at the "
+		 "end %s: on %d cores, anything near or above %d means other processes took "
+		 "CPU time from the measurements (rates and p99 suffer most).\n\n",
 		 m->cpu, m->cores, m->mem, m->kernel, m->debian, m->nss, m->p11kit, m->commit,
-		 m->load);
+		 run->module_hash[0] ? run->module_hash : "-", m->load, run->load_end, m->cores,
+		 m->cores);
 	fprintf (f,
 		 "Medians and 99th percentiles of one operation as its client issues it; "
 		 "rates are per second over the whole workload. The ratio says how many "

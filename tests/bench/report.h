@@ -102,6 +102,8 @@ typedef struct {
 	double timeout, budget;
 	double elapsed_s;
 	char command[256];
+	char module_hash[24]; /* of the trustfolder module measured */
+	char load_end[64];    /* load average when the run ended */
 } bench_run;
 
 /* Emitting, for the children: one line, flushed. */
@@ -111,6 +113,9 @@ void bench_emit (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 void bench_apply_line (bench_module_results *res, const char *line, int *current);
 
 void bench_machine_describe (bench_machine *m);
+
+/* The three load averages, as "1.00 0.50 0.25". */
+void bench_load_average (char *out, size_t len);
 
 /* The tables and the targets of issue 6, to f (Markdown). */
 void bench_report_write (FILE *f, const bench_run *run);
