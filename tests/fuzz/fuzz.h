@@ -329,21 +329,42 @@ fz_find (CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *
 
 /* ---- between inputs ----------------------------------------------------------- */
 
+/* Destroys what a template finds (the profile aside); returns how many it tried. */
+static inline CK_ULONG
+fz_destroy_found (CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	CK_OBJECT_HANDLE found[256];
+	CK_OBJECT_CLASS klass;
+	CK_ATTRIBUTE a = { CKA_CLASS, &klass, sizeof (klass) };
+	CK_ULONG count, i, others = 0;
+
+	count = fz_find (s, tmpl, n, found, 256);
+	for (i = 0; i < count; i++) {
+		if (fz_check (SPEC_C_GetAttributeValue, fz->C_GetAttributeValue (s, found[i], &a, 1)) ==
+			    CKR_OK &&
+		    klass == TF_CKO_PROFILE)
+			continue;
+		others++;
+		fz_check (SPEC_C_DestroyObject, fz->C_DestroyObject (s, found[i]));
+	}
+	return others;
+}
+
 /*
  * Destroys every object but the profile on both tokens, so that the next
- * input starts from empty tokens. An object that survives several rounds of
- * C_DestroyObject is a bug: the module would carry state from one input to
- * the next, and a client could never clean up.
+ * input starts from empty tokens: certificates first (each takes its record
+ * and every view of it along), then whatever is left. An object that
+ * survives several rounds of C_DestroyObject is a bug: the module would carry
+ * state from one input to the next, and a client could never clean up.
  */
 static inline void
 fz_scrub (void)
 {
 	static const CK_SLOT_ID slots[] = { TF_SLOT_PERSISTENT, TF_SLOT_SESSION };
-	CK_OBJECT_HANDLE found[256];
-	CK_OBJECT_CLASS klass;
-	CK_ATTRIBUTE a = { CKA_CLASS, &klass, sizeof (klass) };
+	static const CK_OBJECT_CLASS cert = CKO_CERTIFICATE;
+	CK_ATTRIBUTE certs = { CKA_CLASS, (void *)&cert, sizeof (cert) };
 	CK_SESSION_HANDLE s;
-	CK_ULONG n, i, others;
+	CK_ULONG left;
 	size_t k;
 	int round;
 
@@ -353,22 +374,13 @@ fz_scrub (void)
 						 NULL, NULL, &s)) != CKR_OK)
 			continue;
 		for (round = 0;; round++) {
-			n = fz_find (s, NULL, 0, found, 256);
-			others = 0;
-			for (i = 0; i < n; i++) {
-				if (fz_check (SPEC_C_GetAttributeValue,
-					      fz->C_GetAttributeValue (s, found[i], &a, 1)) ==
-					    CKR_OK &&
-				    klass == TF_CKO_PROFILE)
-					continue;
-				others++;
-				fz_check (SPEC_C_DestroyObject, fz->C_DestroyObject (s, found[i]));
-			}
-			if (others == 0)
+			left = fz_destroy_found (s, &certs, 1);
+			left += fz_destroy_found (s, NULL, 0);
+			if (left == 0)
 				break;
 			if (round == 8)
 				fz_fail ("slot %lu: %lu objects survive C_DestroyObject",
-					 (unsigned long)slots[k], (unsigned long)others);
+					 (unsigned long)slots[k], (unsigned long)left);
 		}
 		fz_check (SPEC_C_CloseSession, fz->C_CloseSession (s));
 	}
