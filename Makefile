@@ -207,7 +207,6 @@ check: deps
 	$(MAKE) check-e2e
 	$(MAKE) check-asan
 	$(MAKE) check-valgrind
-	$(MAKE) check-fuzz
 	$(MAKE) check-stress-short
 	$(MAKE) check-fuzz
 
