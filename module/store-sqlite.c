@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -223,7 +222,7 @@ struct tf_store {
 	 * changed, and a search needs no SQLite call to know it.
 	 */
 	bool immutable; /* opened ?immutable=1: no WAL index to watch */
-	const volatile unsigned char *shm;
+	int shm_fd; /* the -shm file, read-only; -1 when not open */
 	unsigned char shm_seen[TF_SHM_HEADER];
 	bool shm_valid;
 
@@ -265,6 +264,32 @@ sql_error (tf_store *store, int rc, const char *what)
 	case SQLITE_NOTADB:
 		hint = " (damaged, or not a trustfolder store; left as it is)";
 		rv = CKR_DEVICE_ERROR;
+		break;
+	case SQLITE_IOERR:
+		/* The OS's reason says more than "disk I/O error". */
+		switch (store->db != NULL ? sqlite3_system_errno (store->db) : 0) {
+		case ENOSPC:
+			hint = " (the disk is full)";
+			rv = CKR_DEVICE_MEMORY;
+			break;
+		case EFBIG:
+			hint = " (the file size limit was reached)";
+			rv = CKR_DEVICE_MEMORY;
+			break;
+		case EDQUOT:
+			hint = " (the disk quota is exhausted)";
+			rv = CKR_DEVICE_MEMORY;
+			break;
+		case EROFS:
+		case EACCES:
+		case EPERM:
+			hint = " (the store cannot be written)";
+			rv = CKR_TOKEN_WRITE_PROTECTED;
+			break;
+		default:
+			rv = CKR_DEVICE_ERROR;
+			break;
+		}
 		break;
 	default:
 		rv = CKR_DEVICE_ERROR;
@@ -596,20 +621,21 @@ disconnect_db (tf_store *store)
 	int rc;
 	int i;
 
-	if (store->shm != NULL)
-		munmap ((void *)store->shm, TF_SHM_HEADER);
-	store->shm = NULL;
 	store->shm_valid = false;
 	for (i = 0; i < ST_COUNT; i++) {
 		sqlite3_finalize (store->stmts[i]);
 		store->stmts[i] = NULL;
 	}
-	if (store->db == NULL)
-		return;
-	rc = sqlite3_close (store->db);
-	if (rc != SQLITE_OK)
-		tf_warn ("store %s: closing it: %s", store->path, sqlite3_errstr (rc));
-	store->db = NULL;
+	if (store->db != NULL) {
+		rc = sqlite3_close (store->db);
+		if (rc != SQLITE_OK)
+			tf_warn ("store %s: closing it: %s", store->path, sqlite3_errstr (rc));
+		store->db = NULL;
+	}
+	/* Only now: closing it earlier would have dropped SQLite's locks on the file. */
+	if (store->shm_fd >= 0)
+		close (store->shm_fd);
+	store->shm_fd = -1;
 }
 
 /*
@@ -696,6 +722,7 @@ set_pragmas (tf_store *store)
 	sqlite3_stmt *stmt = NULL;
 	const unsigned char *mode;
 	CK_RV rv = CKR_OK;
+	int tries;
 	int rc;
 
 	rc = sqlite3_exec (store->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
@@ -706,8 +733,20 @@ set_pragmas (tf_store *store)
 	if (store->read_only)
 		goto out;
 	rc = sqlite3_prepare_v2 (store->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
-	if (rc == SQLITE_OK)
+	/*
+	 * Switching a new store to WAL needs it to itself for a moment, and the
+	 * busy handler is not asked: another process opening the same new
+	 * store at the same moment answers SQLITE_BUSY. Wait as for a writer.
+	 */
+	for (tries = 0; rc == SQLITE_OK; tries++) {
 		rc = sqlite3_step (stmt);
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) ||
+		    tries * 10 >= STORE_BUSY_TIMEOUT_MS)
+			break;
+		sqlite3_reset (stmt);
+		rc = SQLITE_OK;
+		usleep (10000);
+	}
 	if (rc != SQLITE_ROW) {
 		rv = sql_error (store, rc, "switching to a WAL journal");
 		goto out;
@@ -768,6 +807,24 @@ prepare_statements (tf_store *store)
 
 static void store_close (tf_store *store);
 
+/*
+ * A store being refused (a newer schema, another program's database) is left
+ * as it is: when its WAL holds pages, closing this connection must not
+ * checkpoint them into the file.
+ */
+static void
+keep_wal (tf_store *store)
+{
+	struct stat st;
+	char *wal = NULL;
+
+	if (store->db == NULL || asprintf (&wal, "%s-wal", store->path) < 0)
+		return;
+	if (stat (wal, &st) == 0 && st.st_size > 0)
+		sqlite3_db_config (store->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	free (wal);
+}
+
 static CK_RV
 store_open (const char *path, bool read_only, tf_store **out)
 {
@@ -784,6 +841,7 @@ store_open (const char *path, bool read_only, tf_store **out)
 		goto out;
 	}
 	store->base.backend = &tf_store_sqlite;
+	store->shm_fd = -1;
 	store->read_only = read_only;
 	store->path = strdup (path);
 	if (store->path == NULL) {
@@ -815,18 +873,24 @@ store_open (const char *path, bool read_only, tf_store **out)
 			goto out;
 	}
 
-	rv = inspect (store, &empty);
-	if (rv != CKR_OK)
+	/* One read transaction: another process may be creating the store right now. */
+	rc = sqlite3_exec (store->db, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "starting to read");
 		goto out;
+	}
+	rv = inspect (store, &empty);
+	if (rv == CKR_OK && !empty)
+		rv = check_integrity (store);
+	sqlite3_exec (store->db, "COMMIT", NULL, NULL, NULL);
+	if (rv != CKR_OK) {
+		keep_wal (store);
+		goto out;
+	}
 	if (empty && store->read_only) {
 		tf_error ("store %s is empty, and a read-only store is not created", store->path);
 		rv = CKR_DEVICE_ERROR;
 		goto out;
-	}
-	if (!empty) {
-		rv = check_integrity (store);
-		if (rv != CKR_OK)
-			goto out;
 	}
 	rv = set_pragmas (store);
 	if (rv != CKR_OK)
@@ -1098,42 +1162,29 @@ deliver_gone (tf_store *store, void *ctx, tf_store_gone_fn on_gone)
 	return rv;
 }
 
-/* Maps the start of the -shm file read-only; without it every check asks SQLite. */
+/*
+ * Opens the -shm file to watch its header; without it every check asks
+ * SQLite. The descriptor stays open until SQLite's connection is closed:
+ * closing any descriptor of a file drops every POSIX lock the process holds
+ * on it, SQLite's included. It is read with pread, never mapped: a file that
+ * another process truncates then gives a short read, not SIGBUS.
+ */
 static void
-shm_map (tf_store *store)
+shm_open (tf_store *store)
 {
-	struct stat st;
 	char *path = NULL;
-	void *map;
-	int fd;
 
-	if (store->shm != NULL || store->immutable ||
-	    asprintf (&path, "%s-shm", store->path) < 0)
+	if (store->shm_fd >= 0 || store->immutable || asprintf (&path, "%s-shm", store->path) < 0)
 		return;
-	fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	store->shm_fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free (path);
-	if (fd < 0)
-		return;
-	if (fstat (fd, &st) == 0 && st.st_size >= TF_SHM_HEADER) {
-		map = mmap (NULL, TF_SHM_HEADER, PROT_READ, MAP_SHARED, fd, 0);
-		if (map != MAP_FAILED)
-			store->shm = map;
-	}
-	close (fd);
 }
 
-static void
+/* The header as it is now; false when it cannot be read whole. */
+static bool
 shm_read (const tf_store *store, unsigned char *out)
 {
-	const volatile uint64_t *words = (const volatile uint64_t *)store->shm;
-	uint64_t w;
-	size_t i;
-
-	/* Word by word: another process may be rewriting it; a torn read only differs. */
-	for (i = 0; i < TF_SHM_HEADER / 8; i++) {
-		w = words[i];
-		memcpy (out + 8 * i, &w, 8);
-	}
+	return store->shm_fd >= 0 && pread (store->shm_fd, out, TF_SHM_HEADER, 0) == TF_SHM_HEADER;
 }
 
 /* true when no commit can have happened since the last look at data_version. */
@@ -1142,20 +1193,17 @@ shm_unchanged (const tf_store *store)
 {
 	unsigned char now[TF_SHM_HEADER];
 
-	if (store->shm == NULL || !store->shm_valid)
+	if (!store->shm_valid || !shm_read (store, now))
 		return false;
-	shm_read (store, now);
-	__atomic_thread_fence (__ATOMIC_ACQUIRE);
 	return memcmp (now, store->shm_seen, TF_SHM_HEADER) == 0;
 }
 
 static void
-shm_remember (tf_store *store, const unsigned char *snapshot)
+shm_remember (tf_store *store, const unsigned char *snapshot, bool read)
 {
-	if (store->shm == NULL)
-		return;
-	memcpy (store->shm_seen, snapshot, TF_SHM_HEADER);
-	store->shm_valid = true;
+	store->shm_valid = read;
+	if (read)
+		memcpy (store->shm_seen, snapshot, TF_SHM_HEADER);
 }
 
 static bool
@@ -1169,6 +1217,7 @@ store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_rec
                tf_store_gone_fn on_gone)
 {
 	unsigned char snapshot[TF_SHM_HEADER];
+	bool snapshot_read = false;
 	bool began = false;
 	int64_t version;
 	int64_t seq;
@@ -1177,14 +1226,13 @@ store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_rec
 	if (!force && store->refreshed && shm_unchanged (store))
 		goto out;
 	/* Taken before data_version: a commit after this point shows as a change. */
-	shm_map (store);
-	if (store->shm != NULL)
-		shm_read (store, snapshot);
+	shm_open (store);
+	snapshot_read = shm_read (store, snapshot);
 	rv = read_int (store, ST_DATA_VERSION, "reading its data version", &version);
 	if (rv != CKR_OK)
 		goto out;
 	if (!force && store->refreshed && version == store->data_version) {
-		shm_remember (store, snapshot);
+		shm_remember (store, snapshot, snapshot_read);
 		goto out;
 	}
 
@@ -1225,7 +1273,7 @@ store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_rec
 	store->last_seq = seq;
 	store->data_version = version;
 	store->refreshed = true;
-	shm_remember (store, snapshot);
+	shm_remember (store, snapshot, snapshot_read);
 out:
 	if (began) {
 		sqlite3_step (store->stmts[ST_ROLLBACK]);

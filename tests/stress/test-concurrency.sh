@@ -8,9 +8,9 @@
 # PRAGMA integrity_check ("row N missing from index records_sha1"): each
 # process loses its locks on the -shm file (test-wal-locks.sh says why). Back
 # to tests/stress/ once test-wal-locks.sh passes.
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "${BASH_SOURCE[0]%/*}/../lib.sh"
-# shellcheck source-path=SCRIPTDIR source=../concurrency.sh
-. "${BASH_SOURCE[0]%/*}/../concurrency.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=concurrency.sh
+. "${BASH_SOURCE[0]%/*}/concurrency.sh"
 
 concurrency_run 1

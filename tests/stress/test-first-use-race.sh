@@ -15,8 +15,8 @@
 # (CKR_DEVICE_ERROR at open, the busy timeout not waited out). Reading the
 # three values in one read transaction, and setting the journal mode inside
 # the schema's creation, under the write lock, would close both.
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "${BASH_SOURCE[0]%/*}/../lib.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${BASH_SOURCE[0]%/*}/lib.sh"
 
 pool=$TF_SCRATCH/pool
 make_pool "$pool" 10

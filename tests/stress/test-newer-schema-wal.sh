@@ -1,21 +1,14 @@
 #!/bin/bash
-# PENDING (module bug): a store of a newer schema version is rewritten when
-# it has a WAL.
-#
-# The module refuses a store whose user_version is newer than its own ("...
-# refusing to touch it") and leaves its bytes alone, unless the newer release
-# left committed pages in the -wal file (WAL mode, not checkpointed yet).
-# Then closing the refused connection is SQLite's last close of the file, so
-# SQLite checkpoints the newer release's pages into the store and deletes
-# its -wal and -shm files. The same happens to another program's SQLite
-# database given as the store. Opening the connection that inspects the
-# header read-only (SQLITE_OPEN_READONLY), or setting
-# SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE before closing a refused store, would
-# leave it as it is.
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "${BASH_SOURCE[0]%/*}/../lib.sh"
-# shellcheck source-path=SCRIPTDIR source=../faults.sh
-. "${BASH_SOURCE[0]%/*}/../faults.sh"
+# A store of a newer schema version is refused and never rewritten, even
+# when the newer release left committed pages in its -wal file (WAL mode,
+# not checkpointed yet): the module inspects the header through a read-only
+# connection, which never checkpoints. The -shm file is SQLite's scratch
+# index of the WAL, rebuilt by any reader after a crash; the store is the
+# database and its WAL, and those must keep every byte.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=faults.sh
+. "${BASH_SOURCE[0]%/*}/faults.sh"
 
 fault_setup
 export TRUSTFOLDER_STORE=$TF_SCRATCH/newer/store.db
@@ -40,7 +33,7 @@ shell_start newer2
 ask_expect "info" "info present=0 write-protected=0"
 shell_stop
 log_has "schema version 2, newer than"
-if [ "$(files_sum "$TF_SCRATCH/newer")" != "$sum" ]; then
+if [ "$(files_sum "$TF_SCRATCH/newer" | grep -v -- '-shm ')" != "$(grep -v -- '-shm ' <<<"$sum")" ]; then
 	fail "the refused store's files changed:" \
 		"$(diff <(echo "$sum") <(files_sum "$TF_SCRATCH/newer") || true)"
 fi

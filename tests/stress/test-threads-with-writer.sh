@@ -4,9 +4,9 @@
 # its commits while other threads read (under ThreadSanitizer too). It fails
 # for the reason pending/test-wal-locks.sh gives (SIGBUS, a damaged store),
 # before ThreadSanitizer can say anything about the shared lock for reads.
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "${BASH_SOURCE[0]%/*}/../lib.sh"
-# shellcheck source-path=SCRIPTDIR source=../threads.sh
-. "${BASH_SOURCE[0]%/*}/../threads.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=threads.sh
+. "${BASH_SOURCE[0]%/*}/threads.sh"
 
 threads_run 1

@@ -19,10 +19,10 @@
 # The check: after one decision and one search, the process holds a lock on
 # the -shm file, as it does with the module of 1fca722^ (byte 128, the DMS
 # lock; /proc/locks).
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "${BASH_SOURCE[0]%/*}/../lib.sh"
-# shellcheck source-path=SCRIPTDIR source=../faults.sh
-. "${BASH_SOURCE[0]%/*}/../faults.sh"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=faults.sh
+. "${BASH_SOURCE[0]%/*}/faults.sh"
 
 fault_setup
 export TRUSTFOLDER_STORE=$TF_SCRATCH/locks/store.db
