@@ -144,6 +144,19 @@ token_for_object (CK_OBJECT_HANDLE handle)
 	return NULL;
 }
 
+/* The same for reading attributes, which a recently removed object still allows. */
+static tf_token *
+token_for_read (CK_OBJECT_HANDLE handle)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (tf_object_readable (&module.tokens[i], handle))
+			return &module.tokens[i];
+	}
+	return NULL;
+}
+
 /* ---- general purpose (5.4) ------------------------------------------------ */
 
 static CK_RV
@@ -549,8 +562,11 @@ tf_C_OpenSession (CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY no
 		rv = CKR_SESSION_PARALLEL_NOT_SUPPORTED;
 	else if (!tf_token_present (tok))
 		rv = CKR_TOKEN_NOT_PRESENT;
-	else if ((flags & CKF_RW_SESSION) && tok->write_protected)
+	else if ((flags & CKF_RW_SESSION) && tok->write_protected) {
+		tf_warn ("token \"%s\" is write-protected%s%s: no read/write session", tok->label,
+			 tok->path != NULL ? ": store " : "", tok->path != NULL ? tok->path : "");
 		rv = CKR_TOKEN_WRITE_PROTECTED;
+	}
 	else
 		rv = tf_session_open (slot, flags, handle);
 	unlock ();
@@ -685,8 +701,11 @@ check_write (tf_session *session, tf_token *tok, bool token_object)
 {
 	if (!token_object)
 		return CKR_OK;
-	if (tok->write_protected)
+	if (tok->write_protected) {
+		tf_warn ("token \"%s\" is write-protected%s%s; nothing was written", tok->label,
+			 tok->path != NULL ? ": store " : "", tok->path != NULL ? tok->path : "");
 		return CKR_TOKEN_WRITE_PROTECTED;
+	}
 	if (!(session->flags & CKF_RW_SESSION))
 		return CKR_SESSION_READ_ONLY;
 	return CKR_OK;
@@ -855,7 +874,7 @@ tf_C_GetObjectSize (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object, CK_ULONG_
 	rv = get_session (handle, &session, &tok);
 	if (rv == CKR_OK && size == NULL)
 		rv = CKR_ARGUMENTS_BAD;
-	if (rv == CKR_OK && token_for_object (object) != tok)
+	if (rv == CKR_OK && token_for_read (object) != tok)
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	if (rv == CKR_OK)
 		rv = tf_object_size (tok, object, size);
@@ -882,7 +901,7 @@ tf_C_GetAttributeValue (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object,
 	rv = get_session (handle, &session, &tok);
 	if (rv == CKR_OK)
 		rv = tf_attrs_check (tmpl, count, false);
-	if (rv == CKR_OK && token_for_object (object) != tok)
+	if (rv == CKR_OK && token_for_read (object) != tok)
 		rv = CKR_OBJECT_HANDLE_INVALID;
 	if (rv == CKR_OK)
 		rv = tf_object_get (tok, object, tmpl, count);

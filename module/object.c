@@ -29,6 +29,27 @@ resolve (tf_token *tok, CK_OBJECT_HANDLE handle, tf_record **rec, tf_view *view)
 	return *rec != NULL && tf_view_present (*rec, *view);
 }
 
+/* As resolve, and also records another process removed lately (for reads). */
+static bool
+resolve_readable (tf_token *tok, CK_OBJECT_HANDLE handle, tf_record **rec, tf_view *view)
+{
+	if (resolve (tok, handle, rec, view))
+		return true;
+	if (*view == TF_VIEW_PROFILE)
+		return false;
+	*rec = tf_token_lookup_gone (tok, TF_HANDLE_UID (handle));
+	return *rec != NULL && tf_view_present (*rec, *view);
+}
+
+bool
+tf_object_readable (tf_token *tok, CK_OBJECT_HANDLE handle)
+{
+	tf_record *rec;
+	tf_view view;
+
+	return resolve_readable (tok, handle, &rec, &view);
+}
+
 bool
 tf_object_exists (tf_token *tok, CK_OBJECT_HANDLE handle)
 {
@@ -58,7 +79,7 @@ tf_object_get (tf_token *tok, CK_OBJECT_HANDLE handle, CK_ATTRIBUTE *tmpl, CK_UL
 	tf_attr_val v;
 	CK_ULONG i;
 
-	if (!resolve (tok, handle, &rec, &view))
+	if (!resolve_readable (tok, handle, &rec, &view))
 		return CKR_OBJECT_HANDLE_INVALID;
 	/*
 	 * Every attribute is answered even after one fails: p11-kit asks for
@@ -83,7 +104,7 @@ tf_object_size (tf_token *tok, CK_OBJECT_HANDLE handle, CK_ULONG *size)
 	tf_record *rec;
 	tf_view view;
 
-	if (!resolve (tok, handle, &rec, &view))
+	if (!resolve_readable (tok, handle, &rec, &view))
 		return CKR_OBJECT_HANDLE_INVALID;
 	if (rec == NULL)
 		*size = 64;

@@ -38,6 +38,12 @@ typedef enum {
 bool tf_object_exists (tf_token *tok, CK_OBJECT_HANDLE handle);
 
 /*
+ * true when the object's attributes can be read: it exists, or another
+ * process removed it lately and a client that listed it may still read it.
+ */
+bool tf_object_readable (tf_token *tok, CK_OBJECT_HANDLE handle);
+
+/*
  * C_CreateObject on tok: owner is 0 for the caller's token objects or the
  * session handle for CKA_TOKEN=FALSE ones (the caller reads CKA_TOKEN and
  * checks the session's rights first). A write through a view updates the

@@ -27,7 +27,9 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define STR_(x) #x
@@ -222,6 +224,7 @@ struct tf_store {
 	 * changed, and a search needs no SQLite call to know it.
 	 */
 	bool immutable; /* opened ?immutable=1: no WAL index to watch */
+	bool moved;	/* the file at the path is no longer the one open */
 	int shm_fd; /* the -shm file, read-only; -1 when not open */
 	unsigned char shm_seen[TF_SHM_HEADER];
 	bool shm_valid;
@@ -237,6 +240,35 @@ struct tf_store {
  * Must be called before anything else touches the connection, so that
  * sqlite3_errmsg still describes rc.
  */
+/*
+ * Why a write failed, as an errno. SQLite's own record of it is not to be
+ * trusted (it reads errno after other calls), so the likely causes are
+ * looked at directly: no space left, or the process's file size limit.
+ */
+static int
+io_errno (tf_store *store)
+{
+	struct statvfs fs;
+	struct rlimit limit;
+	struct stat st;
+	char *wal = NULL;
+	int err = store->db != NULL ? sqlite3_system_errno (store->db) : 0;
+
+	if (err == ENOSPC || err == EFBIG || err == EDQUOT || err == EROFS)
+		return err;
+	if (statvfs (store->path, &fs) == 0 && fs.f_bavail == 0)
+		return ENOSPC;
+	if (getrlimit (RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+		/* Near the limit: the write that failed would have passed it. */
+		if ((stat (store->path, &st) == 0 && (rlim_t)st.st_size + 65536 >= limit.rlim_cur) ||
+		    (asprintf (&wal, "%s-wal", store->path) >= 0 && stat (wal, &st) == 0 &&
+		     (rlim_t)st.st_size + 65536 >= limit.rlim_cur))
+			err = EFBIG;
+		free (wal);
+	}
+	return err;
+}
+
 static CK_RV
 sql_error (tf_store *store, int rc, const char *what)
 {
@@ -267,7 +299,7 @@ sql_error (tf_store *store, int rc, const char *what)
 		break;
 	case SQLITE_IOERR:
 		/* The OS's reason says more than "disk I/O error". */
-		switch (store->db != NULL ? sqlite3_system_errno (store->db) : 0) {
+		switch (io_errno (store)) {
 		case ENOSPC:
 			hint = " (the disk is full)";
 			rv = CKR_DEVICE_MEMORY;
@@ -297,6 +329,8 @@ sql_error (tf_store *store, int rc, const char *what)
 	}
 	tf_error ("store %s: %s: %s%s", store->path, what,
 	          store->db != NULL ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc), hint);
+	tf_debug ("store %s: SQLite code %d, system error %d", store->path, rc,
+	          store->db != NULL ? sqlite3_system_errno (store->db) : 0);
 	return rv;
 }
 
@@ -615,9 +649,45 @@ out:
 	return rv;
 }
 
+static bool still_there (tf_store *store);
+
+/* true when the -shm file at the store's path is the one this connection has open. */
+static bool
+own_wal_index (tf_store *store)
+{
+	struct stat mine, there;
+	char *shm = NULL;
+	bool same;
+
+	if (fstat (store->shm_fd, &mine) != 0 || asprintf (&shm, "%s-shm", store->path) < 0)
+		return false;
+	same = stat (shm, &there) == 0 && there.st_dev == mine.st_dev && there.st_ino == mine.st_ino;
+	free (shm);
+	return same;
+}
+
+static void
+remove_wal (tf_store *store)
+{
+	char *path = NULL;
+
+	if (asprintf (&path, "%s-wal", store->path) >= 0) {
+		unlink (path);
+		free (path);
+	}
+	if (asprintf (&path, "%s-shm", store->path) >= 0) {
+		unlink (path);
+		free (path);
+	}
+	tf_warn ("store %s: removed the WAL of the store that was replaced, so that the new "
+	         "one is read as it is",
+	         store->path);
+}
+
 static void
 disconnect_db (tf_store *store)
 {
+	bool stale = false;
 	int rc;
 	int i;
 
@@ -626,6 +696,14 @@ disconnect_db (tf_store *store)
 		sqlite3_finalize (store->stmts[i]);
 		store->stmts[i] = NULL;
 	}
+	/*
+	 * A store replaced while in use: SQLite leaves this connection's WAL
+	 * behind (it will not checkpoint into a moved file), at the path where
+	 * the next process would apply it to the new store. Take it away, if it
+	 * is still this connection's (its -shm is the one open here).
+	 */
+	if (store->db != NULL && store->shm_fd >= 0 && !still_there (store))
+		stale = own_wal_index (store);
 	if (store->db != NULL) {
 		rc = sqlite3_close (store->db);
 		if (rc != SQLITE_OK)
@@ -636,6 +714,8 @@ disconnect_db (tf_store *store)
 	if (store->shm_fd >= 0)
 		close (store->shm_fd);
 	store->shm_fd = -1;
+	if (stale)
+		remove_wal (store);
 }
 
 /*
@@ -1282,6 +1362,43 @@ out:
 	return rv;
 }
 
+/*
+ * Whether the file at the store's path is still the one this connection has
+ * open. A store deleted, or replaced by another file, while in use takes
+ * writes that no other process will ever see: they are refused instead.
+ */
+static bool
+still_there (tf_store *store)
+{
+	int moved = 0;
+
+	if (store->moved)
+		return false;
+	if (sqlite3_file_control (store->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK &&
+	    moved) {
+		tf_error ("store %s was deleted or replaced while in use; nothing more is written "
+		          "to it (restart the program to use the store now at that path)",
+		          store->path);
+		store->moved = true;
+	}
+	return !store->moved;
+}
+
+/*
+ * Whether the store may still be written: it may have been made read-only
+ * since it was opened. The token then says it is write-protected.
+ */
+static bool
+still_writable (tf_store *store)
+{
+	if (faccessat (AT_FDCWD, store->path, W_OK, AT_EACCESS) == 0)
+		return true;
+	tf_error ("store %s can no longer be written (%s); the token is write-protected now",
+	          store->path, strerror (errno));
+	store->read_only = true;
+	return false;
+}
+
 static CK_RV
 store_begin (tf_store *store)
 {
@@ -1289,6 +1406,10 @@ store_begin (tf_store *store)
 
 	if (store->read_only)
 		return write_protected (store);
+	if (!still_there (store))
+		return CKR_DEVICE_ERROR;
+	if (!still_writable (store))
+		return CKR_TOKEN_WRITE_PROTECTED;
 	if (store->in_txn) {
 		tf_error ("store %s: a write transaction is already open", store->path);
 		return CKR_GENERAL_ERROR;

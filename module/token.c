@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void gone_clear (tf_token *tok);
+
 struct tf_pending {
 	tf_record *rec;	   /* to index; NULL for a removal */
 	uint64_t replaces; /* uid taken out first (0: none) */
@@ -165,6 +167,7 @@ tf_token_fini (tf_token *tok)
 		tf_store_rollback (tok->store); /* nothing to reload: all goes */
 	tf_store_close (tok->store);
 	tf_index_free (tok->index);
+	gone_clear (tok);
 	keyset_clear (tok->loaded);
 	free (tok->loaded);
 	memset (tok, 0, sizeof (*tok));
@@ -190,6 +193,7 @@ tf_token_abandon (tf_token *tok)
 	}
 	pending_free (tok->pending);
 	tf_index_free (tok->index);
+	gone_clear (tok);
 	keyset_clear (tok->loaded);
 	free (tok->loaded);
 	memset (tok, 0, sizeof (*tok));
@@ -297,8 +301,36 @@ on_gone (void *ctx, int64_t store_id)
 	tf_record *rec;
 
 	rec = tf_index_lookup_store_id (tok->index, store_id);
-	if (rec != NULL)
-		tf_record_free (tf_index_remove (tok->index, rec->uid));
+	if (rec == NULL)
+		return;
+	rec = tf_index_remove (tok->index, rec->uid);
+	/* Kept for reads by handle a while; the oldest kept one goes. */
+	tf_record_free (tok->gone[tok->gone_next]);
+	tok->gone[tok->gone_next] = rec;
+	tok->gone_next = (tok->gone_next + 1) % TF_TOKEN_GONE_KEPT;
+}
+
+tf_record *
+tf_token_lookup_gone (tf_token *tok, uint64_t uid)
+{
+	unsigned i;
+
+	for (i = 0; i < TF_TOKEN_GONE_KEPT; i++) {
+		if (tok->gone[i] != NULL && tok->gone[i]->uid == uid)
+			return tok->gone[i];
+	}
+	return NULL;
+}
+
+static void
+gone_clear (tf_token *tok)
+{
+	unsigned i;
+
+	for (i = 0; i < TF_TOKEN_GONE_KEPT; i++) {
+		tf_record_free (tok->gone[i]);
+		tok->gone[i] = NULL;
+	}
 }
 
 CK_RV
@@ -400,9 +432,14 @@ tf_token_begin (tf_token *tok, bool persist)
 		/* Inside a batch: the store transaction is open, and current. */
 		tok->txn_stored = true;
 	} else if (persist && tok->store != NULL) {
-		if (tok->write_protected)
+		if (tok->write_protected) {
+			tf_warn ("token \"%s\" is write-protected (store %s); nothing was written",
+				 tok->label, tok->path);
 			return CKR_TOKEN_WRITE_PROTECTED;
+		}
 		rv = tf_store_begin (tok->store);
+		if (rv == CKR_TOKEN_WRITE_PROTECTED)
+			tok->write_protected = tf_store_read_only (tok->store);
 		if (rv != CKR_OK)
 			return rv;
 		rv = tf_token_refresh (tok);

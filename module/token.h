@@ -15,6 +15,8 @@
 
 typedef struct tf_pending tf_pending;
 
+#define TF_TOKEN_GONE_KEPT 256
+
 typedef struct tf_token {
 	CK_SLOT_ID slot;
 	const char *label;
@@ -38,6 +40,14 @@ typedef struct tf_token {
 	 */
 	struct tf_keyset *loaded;
 	bool loaded_all;
+
+	/*
+	 * Records another process removed, kept a little while: a client that
+	 * listed them may still read their attributes (certutil -L reads each
+	 * certificate it listed). Never found by a search.
+	 */
+	tf_record *gone[TF_TOKEN_GONE_KEPT];
+	unsigned gone_next;
 
 	/* A batch: many writes in one store transaction (the vendor interface). */
 	bool batch;
@@ -113,6 +123,9 @@ void tf_token_abort (tf_token *tok);
 CK_RV tf_token_batch_begin (tf_token *tok, unsigned long owner);
 CK_RV tf_token_batch_commit (tf_token *tok);
 void tf_token_batch_abort (tf_token *tok);
+
+/* A record another process removed lately, by uid, or NULL. Borrowed; read only. */
+tf_record *tf_token_lookup_gone (tf_token *tok, uint64_t uid);
 
 /* Removes every session object owned by this session (no store involved). */
 void tf_token_drop_session_objects (tf_token *tok, CK_SESSION_HANDLE owner);

@@ -1,20 +1,7 @@
 #!/bin/bash
-# PENDING (module bug): processes that start together on a store that does
-# not exist yet may find no token.
-#
-# Four processes open a new store at the same moment, forty times over. Each
-# time one of them may lose its token, with
-#   "store ... is a SQLite database of another program (application id 0);
-#    refusing to touch it"
-# (already with the module of 1fca722^): inspect() reads application_id,
-# user_version and the count of sqlite_master in three separate read
-# transactions, so it can see the header from before another process's
-# schema commit and the tables from after it. Since 1fca722 also
-#   "switching to a WAL journal: database is locked (the store is locked by
-#    another process)"
-# (CKR_DEVICE_ERROR at open, the busy timeout not waited out). Reading the
-# three values in one read transaction, and setting the journal mode inside
-# the schema's creation, under the write lock, would close both.
+# Four processes open a store that does not exist yet at the same moment,
+# forty times over: each gets its token (the header is read in one
+# transaction, and switching to WAL waits out the other openers).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${BASH_SOURCE[0]%/*}/lib.sh"
 

@@ -1,23 +1,13 @@
 #!/bin/bash
-# PENDING (module gaps): faults that are refused, or not noticed, without a
-# log line that names the cause.
-#
-#   1. A write that fails on a file-size limit (RLIMIT_FSIZE; EFBIG) is
-#      logged as "committing: disk I/O error" (SQLITE_IOERR_WRITE):
-#      sqlite3_system_errno() would say "File too large". (A full file system
-#      is already logged as "the disk is full".)
-#   2. A store made read-only (chmod) while loaded keeps being written: SQLite
-#      holds it open for writing, so the next decision is acknowledged and
-#      the token never turns write-protected. The module could look at the
-#      file's permissions before a write transaction.
-#   3. A write to a write-protected token (the store or its directory not
-#      writable by the user) is refused with CKR_TOKEN_WRITE_PROTECTED, but
-#      nothing at the default log level says why: the reason is logged at
-#      info level, seen only with TRUSTFOLDER_DEBUG=1.
-# shellcheck source-path=SCRIPTDIR source=../lib.sh
-. "${BASH_SOURCE[0]%/*}/../lib.sh"
-# shellcheck source-path=SCRIPTDIR source=../faults.sh
-. "${BASH_SOURCE[0]%/*}/../faults.sh"
+# Faults are refused with a log line that names the cause:
+#   1. a write that fails on a file-size limit (RLIMIT_FSIZE) or a full disk;
+#   2. a store made read-only (chmod) while loaded: the next write is refused,
+#      and the token turns write-protected;
+#   3. a write to a write-protected token.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=faults.sh
+. "${BASH_SOURCE[0]%/*}/faults.sh"
 
 fault_setup
 gaps=()
