@@ -299,9 +299,10 @@ interpret (raw_settings *raw, tf_config *cfg)
 		cfg->store_path =
 			xdg_path ("XDG_DATA_HOME", ".local/share", "trustfolder/trustfolder.db");
 		if (cfg->store_path == NULL) {
+			/* Not fatal: the session token still works; the persistent one is absent. */
 			tf_error ("cannot tell where the store goes: HOME and XDG_DATA_HOME are "
 				  "unset and the user has no home directory; set TRUSTFOLDER_STORE");
-			return CKR_ARGUMENTS_BAD;
+			cfg->store_path = strdup ("");
 		}
 	}
 	return cfg->store_path != NULL ? CKR_OK : CKR_HOST_MEMORY;

@@ -15,7 +15,7 @@ typedef enum {
 } tf_session_mode;
 
 typedef struct {
-	char *store_path;   /* persistent store file; never NULL after tf_config_load */
+	char *store_path;   /* persistent store file; "" when none can be found (no home) */
 	char *session_path; /* runtime session store; NULL unless session=runtime */
 	bool read_only;
 	bool debug;

@@ -141,6 +141,11 @@ tf_token_init (tf_token *tok, CK_SLOT_ID slot, const char *label, const char *pa
 		return CKR_HOST_MEMORY;
 	if (path == NULL)
 		return CKR_OK;
+	if (path[0] == '\0') {
+		/* No place for the store (logged by the settings): the token is absent. */
+		tok->store_rv = CKR_DEVICE_ERROR;
+		return CKR_OK;
+	}
 
 	tok->store_rv = tf_store_open (path, read_only, &tok->store);
 	if (tok->store_rv != CKR_OK) {

@@ -158,15 +158,14 @@ ask_expect "info" "info present=0 write-protected=0"
 ask_expect "add 0 ca" "fail CKR_TOKEN_NOT_PRESENT"
 shell_stop
 log_has "/nonexistent"
-# A user with no home at all: the module says to set TRUSTFOLDER_STORE.
+# A user with no home at all: the module says to set TRUSTFOLDER_STORE; the
+# persistent token is absent, the module (and its session token) still loads.
 mkdir -p "$TF_SCRATCH/homeless"
 chown 54321:54321 "$TF_SCRATCH/homeless"
 LEDGER_DIR=$TF_SCRATCH/homeless shell_start nohome2 env -i PATH="$PATH" \
 	setpriv --reuid=54321 --regid=54321 --clear-groups
-[[ $reply =~ ^init\ CKR_ ]] || fail "C_Initialize gave no CKR_ code: $reply"
-if [ "$reply" = "init CKR_OK" ]; then
-	ask_expect "info" "info present=0 write-protected=0"
-fi
+assert_eq "$reply" "init CKR_OK"
+ask_expect "info" "info present=0 write-protected=0"
 shell_stop
 log_has "TRUSTFOLDER_STORE"
 # With TRUSTFOLDER_STORE and nothing else, all is well.
