@@ -10,6 +10,7 @@
 #include "trustfolder.h"
 
 #include <p11-kit/pkcs11.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -836,6 +837,80 @@ test_loaded_keys_stay_current (void **state)
 	assert_rv (f->C_CloseSession (s), CKR_OK);
 }
 
+/* Labels are bytes: quotes, NULs and invalid UTF-8 come back as given, after a restart too. */
+static void
+test_labels_byte_for_byte (void **state)
+{
+	static const char label[] = "it's \"odd\"\0nul\xff\xfe\xc3(";
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_PERSISTENT);
+	CK_OBJECT_HANDLE c;
+	unsigned char buf[64];
+	CK_ATTRIBUTE q[] = { { CKA_LABEL, (void *)label, sizeof (label) - 1 } };
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&cert_class, sizeof (cert_class) },
+		{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof (x509) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_VALUE, ca.der, ca.len },
+		{ CKA_LABEL, (void *)label, sizeof (label) - 1 },
+	};
+
+	assert_rv (f->C_CreateObject (s, tmpl, 5, &c), CKR_OK);
+	assert_rv (f->C_Finalize (NULL), CKR_OK);
+	init_module ();
+	s = open_rw (TF_SLOT_PERSISTENT);
+	c = find_one (s, q, 1);
+	assert_int_equal (get (s, c, CKA_LABEL, buf, sizeof (buf)), sizeof (label) - 1);
+	assert_memory_equal (buf, label, sizeof (label) - 1);
+	assert_rv (f->C_CloseSession (s), CKR_OK);
+}
+
+/* Searches a directory's files for bytes; true when any holds them. */
+static bool
+dir_holds (const char *path, const void *needle, size_t len)
+{
+	char cmd[600];
+	FILE *p;
+	char name[512];
+	bool found = false;
+
+	snprintf (cmd, sizeof (cmd), "find %s -type f", path);
+	p = popen (cmd, "r");
+	assert_non_null (p);
+	while (!found && fgets (name, sizeof (name), p) != NULL) {
+		unsigned char *data;
+		size_t n, i;
+
+		name[strcspn (name, "\n")] = '\0';
+		data = unit_read_file (name, &n);
+		for (i = 0; i + len <= n && !found; i++)
+			found = memcmp (data + i, needle, len) == 0;
+		free (data);
+	}
+	pclose (p);
+	return found;
+}
+
+/* A "this session" decision never reaches any file: database, journal or other. */
+static void
+test_session_decisions_never_on_disk (void **state)
+{
+	static const char marker[] = "session-only-marker-3f7a9c";
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION), p = open_rw (TF_SLOT_PERSISTENT);
+	CK_OBJECT_HANDLE c;
+
+	/* Something in the persistent store too, so its files exist and are written. */
+	assert_rv (create_cert (p, &ca, "persistent", CK_TRUE, &c), CKR_OK);
+	assert_rv (create_cert (s, &server, marker, CK_TRUE, &c), CKR_OK);
+	assert_rv (create_trust (s, &server, server.sha1, TF_CKT_NSS_TRUSTED, &c), CKR_OK);
+	assert_true (dir_holds (dir, ca.der, ca.len));
+	assert_false (dir_holds (dir, marker, sizeof (marker) - 1));
+	assert_false (dir_holds (dir, server.der, server.len));
+	assert_rv (f->C_Finalize (NULL), CKR_OK);
+	assert_false (dir_holds (dir, marker, sizeof (marker) - 1));
+	assert_false (dir_holds (dir, server.der, server.len));
+	init_module ();
+}
+
 int
 main (void)
 {
@@ -854,6 +929,9 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_persistence_and_other_processes, setup,
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_loaded_keys_stay_current, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_labels_byte_for_byte, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_session_decisions_never_on_disk, setup,
+						 teardown),
 		cmocka_unit_test_setup_teardown (test_read_only_store, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_damaged_store, setup, teardown),
 	};
