@@ -20,6 +20,14 @@ set -eEuo pipefail
 
 TF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TF_FIXTURES=${TF_FIXTURES:-$TF_ROOT/tests/fixtures}
+# The tests read the fixtures through a copy in the scratch directory: clients
+# run as an unprivileged user must be able to read them wherever the tree is
+# (a clone in a private directory, as CI's is).
+if [ "$TF_FIXTURES" != "$TF_SCRATCH/fixtures" ]; then
+	cp -r "$TF_FIXTURES" "$TF_SCRATCH/fixtures"
+	chmod -R a+rX "$TF_SCRATCH/fixtures"
+	TF_FIXTURES=$TF_SCRATCH/fixtures
+fi
 # Seconds any one client may take before it counts as hung.
 TF_CLIENT_TIMEOUT=${TF_CLIENT_TIMEOUT:-120}
 
