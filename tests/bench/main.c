@@ -250,7 +250,7 @@ measure (bench_module_id id, unsigned n, bench_module_results *res)
 {
 	char nbuf[16], tbuf[32], line[1024];
 	char *argv[] = { self_path, "measure", (char *)bench_module_names[id], nbuf, tbuf, NULL };
-	int current = W_COLD, got, w;
+	int current = W_COLD, got, w, status;
 	double limit;
 	bench_child c;
 
@@ -294,7 +294,14 @@ measure (bench_module_id id, unsigned n, bench_module_results *res)
 		    strncmp (line, "na ", 3) == 0 || strncmp (line, "stop ", 5) == 0)
 			fprintf (stderr, "bench: %s %u: %s\n", bench_module_names[id], n, line);
 	}
-	bench_child_end (&c, false);
+	status = bench_child_end (&c, false);
+	/* A crash in the module ends the child without a word: say so where it happened. */
+	for (w = 0; w < W_COUNT; w++) {
+		if (res->r[w].status == RES_NOTRUN && res->r[w].note[0] == '\0')
+			snprintf (res->r[w].note, sizeof (res->r[w].note),
+				  "not run: the measuring process ended (status %d) in %s", status,
+				  bench_workloads[current].title);
+	}
 }
 
 static int

@@ -358,7 +358,7 @@ write_notes (FILE *f, const bench_run *run, const bench_size_results *sz)
 		if (mr->load_note[0])
 			fprintf (f, "- %s, store: %s\n", module_titles[i], mr->load_note);
 		for (k = 0; k < mr->ninfo; k++)
-			fprintf (f, "- %s\n", mr->info[k]);
+			fprintf (f, "- %s: %s\n", module_titles[i], mr->info[k]);
 		for (w = 0; w < W_COUNT; w++) {
 			if (mr->r[w].status == RES_OK && mr->r[w].note[0])
 				fprintf (f, "- %s, %s: %s\n", module_titles[i], bench_workloads[w].title,
@@ -569,9 +569,11 @@ static const char method[] =
 	"`store=`, softokn NSS's own `configdir='sql:DIR' certPrefix='' keyPrefix='' "
 	"secmod='secmod.db' flags= ...`, p11-kit-trust `paths='DIR'`). softokn's new "
 	"database gets the empty PIN (as `certutil -N --empty-password`).\n"
-	"- cold start: a fresh process (this program's `cold` mode, which links only libc) "
-	"timed from posix_spawn to its answer: dlopen, C_Initialize, slot, C_OpenSession, "
-	"one trust lookup. The note splits the median into its steps.\n"
+	"- cold start: a fresh process timed from posix_spawn to its answer: dlopen, "
+	"C_Initialize, slot, C_OpenSession, one trust lookup. The measuring process is the "
+	"first sample (it does this before anything else); when that took under 5 s, up to "
+	"29 more come from this program's `cold` mode, which links only libc. The note "
+	"splits the median into its steps.\n"
 	"- trust lookup: find [CKA_TOKEN, CKO_NSS_TRUST, CKA_ISSUER, CKA_SERIAL_NUMBER], "
 	"then one C_GetAttributeValue with pre-sized buffers for CKA_TOKEN, the four "
 	"purposes, step-up and CKA_CERT_SHA1_HASH, as NSS does. cert by subject / label: "
@@ -583,8 +585,9 @@ static const char method[] =
 	"- enumerate: find [CKA_TOKEN, CKO_CERTIFICATE], then per object CKA_VALUE and "
 	"CKA_LABEL (length query, then values), as certutil -L; one sample is one pass "
 	"divided by N.\n"
-	"- threads: 1, 2 and 4 threads, each with its own session, doing trust lookups for "
-	"the budget; total lookups per second, and the CPU time the process got per thread "
+	"- threads: 1, 2 and 4 threads, each with its own session (and one unmeasured lookup "
+	"in it first), doing trust lookups for the budget; total lookups per second, and the "
+	"CPU time the process got per thread "
 	"(getrusage over wall time). When one thread gets less than 85 % of a core, other "
 	"processes had the cores and the scaling target is not judged.\n"
 	"- peak memory: VmHWM of the measuring process after the reads (the writes add "
@@ -603,7 +606,8 @@ static const char method[] =
 	"- cross-process: a second process of the same module commits a decision; this "
 	"one, with its session open all along, looks the trust up right after; a sample is "
 	"the time from the other process's C_CreateObject returning to this lookup's "
-	"answer, and the lookup must find the new trust.\n"
+	"answer, and the lookup must find the new trust. Not run when a process of the "
+	"module needs more than 20 s to start.\n"
 	"- A step that takes longer than the timeout counts as \"no answer\": its process "
 	"is killed, and what it reported before stays.\n";
 
