@@ -170,9 +170,9 @@ write_token (CK_SESSION_HANDLE s, const CK_OBJECT_HANDLE *found, CK_ULONG n)
 		fz_check (SPEC_C_SetAttributeValue, fz->C_SetAttributeValue (s, found[i], &label, 1));
 	if (fz_check (SPEC_C_CreateObject, fz->C_CreateObject (s, tmpl, 6, &h)) == CKR_OK)
 		fz_read_object (s, h);
-	/* The last objects first: certutil -D destroys trust, then the certificate. */
-	for (i = n; i > 0 && i > n - 4; i--)
-		fz_check (SPEC_C_DestroyObject, fz->C_DestroyObject (s, found[i - 1]));
+	/* The last four objects, last first: certutil -D destroys trust, then the certificate. */
+	for (i = 0; i < n && i < 4; i++)
+		fz_check (SPEC_C_DestroyObject, fz->C_DestroyObject (s, found[n - 1 - i]));
 }
 
 int
