@@ -663,6 +663,8 @@ tf_C_Login (CK_SESSION_HANDLE handle, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK
 	rv = get_session (handle, &session, &tok);
 	if (rv == CKR_OK && user != CKU_USER && user != CKU_SO && user != CKU_CONTEXT_SPECIFIC)
 		rv = CKR_USER_TYPE_INVALID;
+	else if (rv == CKR_OK && user == CKU_CONTEXT_SPECIFIC)
+		rv = CKR_OPERATION_NOT_INITIALIZED; /* no operation here ever needs it */
 	else if (rv == CKR_OK && tok->logged_in)
 		rv = CKR_USER_ALREADY_LOGGED_IN;
 	else if (rv == CKR_OK)
@@ -827,6 +829,9 @@ tf_C_CopyObject (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object, CK_ATTRIBUTE
 		rv = check_write (session, tok, token);
 	if (rv == CKR_OK)
 		rv = tf_object_create (tok, token ? 0 : session->handle, merged, n, new_object);
+	/* What a create calls incomplete is, for a copy, a template that contradicts it. */
+	if (rv == CKR_TEMPLATE_INCOMPLETE)
+		rv = CKR_TEMPLATE_INCONSISTENT;
 out:
 	for (i = count; i < n; i++)
 		free (merged[i].pValue);

@@ -107,6 +107,9 @@ tf_view_level (const tf_record *rec, int purpose)
 	level = rec->trust[purpose];
 	if (level != TF_LEVEL_ANCHOR && level != TF_LEVEL_PEER && level != TF_LEVEL_CA)
 		return level;
+	/* Positive trust that names no certificate (a damaged row) is no trust at all. */
+	if (!tf_record_has_any_hash (rec))
+		return TF_LEVEL_UNKNOWN;
 	/*
 	 * A decision past its date, or about a certificate past its validity,
 	 * is no longer trust in any view.

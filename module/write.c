@@ -1299,8 +1299,9 @@ tf_write_set (tf_token *tok, CK_OBJECT_HANDLE handle, const CK_ATTRIBUTE *tmpl, 
 		return rv;
 	rec = tf_record_dup (current);
 	rv = rec != NULL ? set_on_view (tok, rec, view, tmpl, count) : CKR_HOST_MEMORY;
-	if (rv == CKR_OK)
-		rv = check_hash_rule (rec);
+	/* C_SetAttributeValue has no "incomplete": positive trust without a hash contradicts. */
+	if (rv == CKR_OK && check_hash_rule (rec) != CKR_OK)
+		rv = CKR_TEMPLATE_INCONSISTENT;
 	if (rv != CKR_OK)
 		goto fail;
 	rv = tf_token_put (tok, rec, current->uid);
