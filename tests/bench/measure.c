@@ -259,16 +259,30 @@ enumerate (ctx *x)
 	bench_samples_free (&s);
 }
 
-/* User and system CPU time of this process so far. */
-static double
-cpu_seconds (void)
+/*
+ * This process's CPU time so far, and its context switches: voluntary ones
+ * are waits (a lock, a sleep), involuntary ones preemptions by other
+ * processes. Together they tell a module that serialises its readers from a
+ * machine with no core to spare.
+ */
+typedef struct {
+	double cpu;
+	long waits, preemptions;
+} usage;
+
+static usage
+usage_now (void)
 {
 	struct rusage ru;
+	usage u = { 0, 0, 0 };
 
 	if (getrusage (RUSAGE_SELF, &ru) != 0)
-		return 0;
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		return u;
+	u.cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		(double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	u.waits = ru.ru_nvcsw;
+	u.preemptions = ru.ru_nivcsw;
+	return u;
 }
 
 /* ---- threads ------------------------------------------------------------------ */
@@ -314,7 +328,8 @@ threads (ctx *x, unsigned nthreads, const char *key)
 	unsigned long ops = 0, wrong = 0;
 	bench_answer ans;
 	uint64_t t0 = bench_now_ns ();
-	double elapsed, cpu0 = cpu_seconds (), cpu;
+	usage u0 = usage_now (), u;
+	double elapsed;
 	unsigned i, started = 0;
 	char note[160];
 	CK_RV rv = CKR_OK;
@@ -346,7 +361,7 @@ threads (ctx *x, unsigned nthreads, const char *key)
 		started++;
 	}
 	t0 = bench_now_ns ();
-	cpu0 = cpu_seconds ();
+	u0 = usage_now ();
 	atomic_store (&go, true);
 	while (secs_since (t0) < x->env->budget) {
 		usleep (100000);
@@ -359,7 +374,7 @@ out:
 	for (i = 0; i < started; i++)
 		pthread_join (t[i], NULL);
 	elapsed = secs_since (t0);
-	cpu = cpu_seconds () - cpu0;
+	u = usage_now ();
 	for (i = 0; i < nthreads; i++) {
 		if (w[i].s != 0)
 			x->m.f->C_CloseSession (w[i].s);
@@ -376,11 +391,15 @@ out:
 	}
 	/*
 	 * A rate counts the time other processes had the cores: the CPU time
-	 * this process got, per thread, goes where a p99 would be.
+	 * this process got, per thread, goes where a p99 would be, and the
+	 * note says whether the threads waited or were preempted.
 	 */
-	snprintf (note, sizeof (note), "%s", wrong ? "WRONG ANSWERS" : "");
+	snprintf (note, sizeof (note), "waits %.0f/s, preemptions %.0f/s%s",
+		  (double)(u.waits - u0.waits) / elapsed,
+		  (double)(u.preemptions - u0.preemptions) / elapsed,
+		  wrong ? "; WRONG ANSWERS" : "");
 	bench_emit ("ok %s %lu %.1f %.1f %s", key, ops, (double)ops / elapsed,
-		    100 * cpu / elapsed / nthreads, note);
+		    100 * (u.cpu - u0.cpu) / elapsed / nthreads, note);
 }
 
 /* ---- writes ------------------------------------------------------------------- */

@@ -418,6 +418,17 @@ verdict_ratio (FILE *f, const char *what, unsigned n, double got, bool have, dou
 			 got, unit, want, unit, want / got);
 }
 
+/* A threads result whose threads had less than 85 % of a core and were preempted more than they waited. */
+static bool
+preempted (const bench_result *r)
+{
+	double waits = 0, preemptions = 0;
+
+	if (sscanf (r->note, "waits %lf/s, preemptions %lf/s", &waits, &preemptions) != 2)
+		return r->p99 < 85;
+	return r->p99 < 85 && preemptions > waits;
+}
+
 static void
 write_targets (FILE *f, const bench_run *run)
 {
@@ -501,18 +512,22 @@ write_targets (FILE *f, const bench_run *run)
 	for (i = 0; i < run->nsizes; i++) {
 		sz = &run->sizes[i];
 		a = tf_result (sz, W_THREADS1);
+		b = tf_result (sz, W_THREADS2);
 		/*
-		 * One thread that gets less than most of a core was waiting for
-		 * other processes, not for the module: no scaling can be read then.
+		 * Threads that got less than most of a core each and were
+		 * preempted more than they waited were short of cores, not held
+		 * up by the module: no scaling can be read then.
 		 */
-		if (a->status == RES_OK && a->p99 < 85) {
+		if (a->status == RES_OK && b->status == RES_OK &&
+		    (preempted (a) || preempted (b))) {
 			fprintf (f,
-				 "| threads: 2 ÷ 1 and 4 ÷ 1 | %u | inconclusive | ≥ 1.5×, ≥ 1.0× | the "
-				 "machine was busy: one thread got %.0f %% of a core |\n",
-				 sz->n, a->p99);
+				 "| threads: 2 ÷ 1 and 4 ÷ 1 | %u | inconclusive (%.2f×, %.2f×) | ≥ 1.5×, "
+				 "≥ 1.0× | the machine was busy: %s |\n",
+				 sz->n, b->median / a->median,
+				 tf_result (sz, W_THREADS4)->median / a->median,
+				 preempted (a) ? "one thread was preempted" : "two threads were preempted");
 			continue;
 		}
-		b = tf_result (sz, W_THREADS2);
 		verdict_ratio (f, "2 threads ÷ 1 thread, lookups", sz->n,
 			       a->median > 0 ? b->median / a->median : 0,
 			       a->status == RES_OK && b->status == RES_OK, 1.5, "×");
@@ -588,8 +603,10 @@ static const char method[] =
 	"- threads: 1, 2 and 4 threads, each with its own session (and one unmeasured lookup "
 	"in it first), doing trust lookups for the budget; total lookups per second, and the "
 	"CPU time the process got per thread "
-	"(getrusage over wall time). When one thread gets less than 85 % of a core, other "
-	"processes had the cores and the scaling target is not judged.\n"
+	"(getrusage over wall time), with the context switches per second: waits (a lock, "
+	"I/O) and preemptions (other processes). When the threads got less than 85 % of a "
+	"core each and were preempted more than they waited, the machine had no core to "
+	"spare and the scaling target is not judged.\n"
 	"- peak memory: VmHWM of the measuring process after the reads (the writes add "
 	"certificates); \"module\" is VmHWM minus the resident size before the module "
 	"was loaded (the process holds only a sample of the certificates).\n"
