@@ -274,6 +274,13 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 	unsigned char sha1[20];
 	CK_RV rv;
 
+	/* Empty keys are not indexed: a search for an empty value goes through every record. */
+	if (attr->ulValueLen == 0) {
+		rv = load (f, TF_STORE_ALL, NULL, 0, NULL, 0);
+		if (rv == CKR_OK)
+			tf_index_each (tok->index, find_in_record, f);
+		return rv;
+	}
 	if (stored == TF_STORE_BY_SPKI) {
 		/* Both know a public key by its hash. */
 		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);

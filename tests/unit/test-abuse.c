@@ -1351,6 +1351,39 @@ test_store_row_positive_without_hash (void **state)
 	}
 }
 
+/* 5.7 C_FindObjectsInit: an empty value matches an object whose value is empty. */
+static void
+test_find_by_empty_label (void **state)
+{
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION);
+	CK_OBJECT_CLASS trust = TF_CKO_NSS_TRUST;
+	CK_ULONG distrust = TF_CKT_NSS_NOT_TRUSTED;
+	/* SEQUENCE { SET { SEQUENCE { OID 2.5.4.3, UTF8String "x" } } } */
+	static const unsigned char issuer[] = { 0x30, 0x0c, 0x31, 0x0a, 0x30, 0x08, 0x06,
+						0x03, 0x55, 0x04, 0x03, 0x0c, 0x01, 'x' };
+	static const unsigned char serial[] = { 0x02, 0x01, 0x07 };
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &trust, sizeof (trust) },
+		{ CKA_TOKEN, (void *)&yes, sizeof (yes) },
+		{ CKA_ISSUER, (void *)issuer, sizeof (issuer) },
+		{ CKA_SERIAL_NUMBER, (void *)serial, sizeof (serial) },
+		{ TF_CKA_NSS_TRUST_SERVER_AUTH, &distrust, sizeof (distrust) },
+	};
+	CK_ATTRIBUTE label = { CKA_LABEL, NULL, 0 };
+	CK_ATTRIBUTE find[] = { tmpl[0], { CKA_LABEL, "", 0 } };
+	CK_OBJECT_HANDLE h, found[2];
+	CK_ULONG n = 0;
+
+	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &h), CKR_OK);
+	expect_rv (SPEC_C_GetAttributeValue, f->C_GetAttributeValue (s, h, &label, 1), CKR_OK);
+	assert_int_equal (label.ulValueLen, 0);
+	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, find, 2), CKR_OK);
+	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
+	assert_int_equal (n, 1);
+	assert_int_equal (found[0], h);
+}
+
 #ifdef TF_ABUSE_PENDING
 
 /* 5.6 C_Login: no SO login while a read-only session is open; no second user type. */
@@ -1414,38 +1447,6 @@ test_destroy_pinned_keeps_handles (void **state)
 	expect_rv (SPEC_C_DestroyObject, f->C_DestroyObject (s, b), CKR_OK);
 }
 
-/* 5.7 C_FindObjectsInit: an empty value matches an object whose value is empty. */
-static void
-test_find_by_empty_label (void **state)
-{
-	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION);
-	CK_OBJECT_CLASS trust = TF_CKO_NSS_TRUST;
-	CK_ULONG distrust = TF_CKT_NSS_NOT_TRUSTED;
-	/* SEQUENCE { SET { SEQUENCE { OID 2.5.4.3, UTF8String "x" } } } */
-	static const unsigned char issuer[] = { 0x30, 0x0c, 0x31, 0x0a, 0x30, 0x08, 0x06,
-						0x03, 0x55, 0x04, 0x03, 0x0c, 0x01, 'x' };
-	static const unsigned char serial[] = { 0x02, 0x01, 0x07 };
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &trust, sizeof (trust) },
-		{ CKA_TOKEN, (void *)&yes, sizeof (yes) },
-		{ CKA_ISSUER, (void *)issuer, sizeof (issuer) },
-		{ CKA_SERIAL_NUMBER, (void *)serial, sizeof (serial) },
-		{ TF_CKA_NSS_TRUST_SERVER_AUTH, &distrust, sizeof (distrust) },
-	};
-	CK_ATTRIBUTE label = { CKA_LABEL, NULL, 0 };
-	CK_ATTRIBUTE find[] = { tmpl[0], { CKA_LABEL, "", 0 } };
-	CK_OBJECT_HANDLE h, found[2];
-	CK_ULONG n = 0;
-
-	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &h), CKR_OK);
-	expect_rv (SPEC_C_GetAttributeValue, f->C_GetAttributeValue (s, h, &label, 1), CKR_OK);
-	assert_int_equal (label.ulValueLen, 0);
-	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, find, 2), CKR_OK);
-	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
-	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
-	assert_int_equal (n, 1);
-	assert_int_equal (found[0], h);
-}
 
 /* 5.7 C_FindObjectsInit: a stapled extension is found by its CKA_VALUE, class or not. */
 static void
@@ -1504,10 +1505,10 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_template_incomplete_codes, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_store_row_positive_without_hash, setup,
 						 teardown),
+		cmocka_unit_test_setup_teardown (test_find_by_empty_label, setup, teardown),
 #ifdef TF_ABUSE_PENDING
 		cmocka_unit_test_setup_teardown (test_login_so, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_destroy_pinned_keeps_handles, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_find_by_empty_label, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_find_extension_by_value, setup, teardown),
 #endif
 	};
