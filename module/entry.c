@@ -1187,8 +1187,9 @@ tf_C_BeginBatch (CK_SESSION_HANDLE handle)
 	return rv;
 }
 
+/* C_CommitBatch and C_AbortBatch: only the session that began the batch ends it. */
 static CK_RV
-tf_C_CommitBatch (CK_SESSION_HANDLE handle)
+end_batch (CK_SESSION_HANDLE handle, bool commit)
 {
 	tf_session *session;
 	tf_token *tok;
@@ -1200,29 +1201,24 @@ tf_C_CommitBatch (CK_SESSION_HANDLE handle)
 	rv = get_session (handle, &session, &tok);
 	if (rv == CKR_OK && !(tok->batch && tok->batch_owner == handle))
 		rv = CKR_OPERATION_NOT_INITIALIZED;
-	if (rv == CKR_OK)
+	if (rv == CKR_OK && commit)
 		rv = tf_token_batch_commit (tok);
+	else if (rv == CKR_OK)
+		tf_token_batch_abort (tok);
 	unlock ();
 	return rv;
 }
 
 static CK_RV
+tf_C_CommitBatch (CK_SESSION_HANDLE handle)
+{
+	return end_batch (handle, true);
+}
+
+static CK_RV
 tf_C_AbortBatch (CK_SESSION_HANDLE handle)
 {
-	tf_session *session;
-	tf_token *tok;
-	CK_RV rv;
-
-	rv = enter ();
-	if (rv != CKR_OK)
-		return rv;
-	rv = get_session (handle, &session, &tok);
-	if (rv == CKR_OK && !(tok->batch && tok->batch_owner == handle))
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	if (rv == CKR_OK)
-		tf_token_batch_abort (tok);
-	unlock ();
-	return rv;
+	return end_batch (handle, false);
 }
 
 static TF_VENDOR_FUNCTION_LIST vendor_functions = {
