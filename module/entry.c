@@ -14,6 +14,7 @@
 #include "session.h"
 #include "token.h"
 #include "trustfolder.h"
+#include "x509.h"
 
 #include <p11-kit/pkcs11.h>
 #include <pthread.h>
@@ -266,6 +267,7 @@ tf_C_Finalize (CK_VOID_PTR reserved)
 	tf_token_fini (&module.tokens[0]);
 	tf_token_fini (&module.tokens[1]);
 	tf_config_clear (&module.cfg);
+	tf_x509_cleanup ();
 	module.initialized = false;
 	callbacks = module.use_callbacks;
 	unlock ();

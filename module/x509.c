@@ -15,6 +15,7 @@
 #include "log.h"
 
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,11 @@
 /* id-ce-subjectKeyIdentifier (2.5.29.14) and id-ce-extKeyUsage (2.5.29.37). */
 static const unsigned char oid_ski[] = {0x55, 0x1d, 0x0e};
 static const unsigned char oid_eku[] = {0x55, 0x1d, 0x25};
+/* id-ce-basicConstraints (2.5.29.19). */
+static const unsigned char oid_bcons[] = {0x55, 0x1d, 0x13};
+
+#define DER_UTC_TIME         0x17
+#define DER_GENERALIZED_TIME 0x18
 
 typedef struct {
 	const unsigned char *p;
@@ -70,6 +76,16 @@ typedef struct {
 	const char *what;
 	const char *why;
 } der_error;
+
+/* The elements the walk finds that tf_x509_parse then has OpenSSL decode. */
+typedef struct {
+	der_elem version;     /* the INTEGER inside [0]; tag 0 when absent */
+	der_elem tbs_sig_alg; /* tbsCertificate's signature AlgorithmIdentifier */
+	der_elem sig_alg;     /* the outer signatureAlgorithm */
+	der_elem key_alg;     /* the SubjectPublicKeyInfo's algorithm */
+	der_elem not_before, not_after;
+	der_elem bcons;       /* basicConstraints extnValue; tag 0 when absent */
+} cert_parts;
 
 static void
 der_init (der_reader *r, const unsigned char *data, size_t len)
@@ -181,13 +197,13 @@ der_check (const unsigned char *data, size_t len, int depth, const char *what, d
  *     subjectPublicKey BIT STRING }
  */
 static bool
-walk_spki (const der_elem *spki, tf_cert_info *info, der_error *err)
+walk_spki (const der_elem *spki, tf_cert_info *info, cert_parts *parts, der_error *err)
 {
 	der_reader r;
-	der_elem alg, key;
+	der_elem key;
 
 	der_init (&r, spki->value.data, spki->value.len);
-	if (!der_expect (&r, DER_SEQUENCE, &alg, "public key algorithm", err))
+	if (!der_expect (&r, DER_SEQUENCE, &parts->key_alg, "public key algorithm", err))
 		return false;
 	if (!der_expect (&r, DER_BIT_STRING, &key, "public key", err))
 		return false;
@@ -250,7 +266,7 @@ take_eku (const der_elem *value, tf_cert_info *info, der_error *err)
  * client would use is anyone's guess, and a lookup by SKI must be certain.
  */
 static bool
-walk_extensions (const der_elem *wrapper, tf_cert_info *info, der_error *err)
+walk_extensions (const der_elem *wrapper, tf_cert_info *info, cert_parts *parts, der_error *err)
 {
 	der_reader r, list, ext_r;
 	der_elem exts, ext, oid, value;
@@ -290,8 +306,31 @@ walk_extensions (const der_elem *wrapper, tf_cert_info *info, der_error *err)
 			have_eku = true;
 			if (!take_eku (&value, info, err))
 				return false;
+		} else if (oid_is (&oid, oid_bcons, sizeof (oid_bcons))) {
+			if (parts->bcons.tag != 0)
+				return set_error (err, "basic constraints", "repeated");
+			parts->bcons = value;
 		}
 	}
+	return true;
+}
+
+/* Validity ::= SEQUENCE { notBefore Time, notAfter Time }, Time a UTCTime or GeneralizedTime. */
+static bool
+walk_validity (const der_elem *validity, cert_parts *parts, der_error *err)
+{
+	der_reader r;
+
+	der_init (&r, validity->value.data, validity->value.len);
+	if (!der_read (&r, &parts->not_before, "notBefore", err) ||
+	    !der_read (&r, &parts->not_after, "notAfter", err))
+		return false;
+	if (r.left != 0)
+		return set_error (err, "validity", "data after notAfter");
+	if (parts->not_before.tag != DER_UTC_TIME && parts->not_before.tag != DER_GENERALIZED_TIME)
+		return set_error (err, "notBefore", "not a UTCTime or GeneralizedTime");
+	if (parts->not_after.tag != DER_UTC_TIME && parts->not_after.tag != DER_GENERALIZED_TIME)
+		return set_error (err, "notAfter", "not a UTCTime or GeneralizedTime");
 	return true;
 }
 
@@ -302,7 +341,8 @@ walk_extensions (const der_elem *wrapper, tf_cert_info *info, der_error *err)
  *     OPTIONAL, [2] subjectUniqueID OPTIONAL, [3] extensions OPTIONAL }
  */
 static bool
-walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, der_error *err)
+walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, cert_parts *parts,
+		  der_error *err)
 {
 	der_reader r, cert_r, tbs_r;
 	der_elem cert, tbs, e;
@@ -320,7 +360,7 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, der_
 	der_init (&cert_r, cert.value.data, cert.value.len);
 	if (!der_expect (&cert_r, DER_SEQUENCE, &tbs, "tbsCertificate", err))
 		return false;
-	if (!der_expect (&cert_r, DER_SEQUENCE, &e, "signature algorithm", err))
+	if (!der_expect (&cert_r, DER_SEQUENCE, &parts->sig_alg, "signature algorithm", err))
 		return false;
 	if (!der_expect (&cert_r, DER_BIT_STRING, &e, "signature", err))
 		return false;
@@ -330,20 +370,31 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, der_
 	der_init (&tbs_r, tbs.value.data, tbs.value.len);
 	if (!der_read (&tbs_r, &e, "serial number", err))
 		return false;
-	if (e.tag == TBS_VERSION && !der_read (&tbs_r, &e, "serial number", err))
-		return false;
+	if (e.tag == TBS_VERSION) {
+		der_reader v;
+
+		der_init (&v, e.value.data, e.value.len);
+		if (!der_expect (&v, DER_INTEGER, &parts->version, "version", err))
+			return false;
+		if (v.left != 0)
+			return set_error (err, "version", "data after the version");
+		if (!der_read (&tbs_r, &e, "serial number", err))
+			return false;
+	}
 	if (e.tag != DER_INTEGER)
 		return set_error (err, "serial number", "unexpected tag");
 	if (e.value.len == 0)
 		return set_error (err, "serial number", "empty INTEGER");
 	info->serial = e.tlv;
 
-	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "signature algorithm", err))
+	if (!der_expect (&tbs_r, DER_SEQUENCE, &parts->tbs_sig_alg, "signature algorithm", err))
 		return false;
 	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "issuer", err))
 		return false;
 	info->issuer = e.tlv;
 	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "validity", err))
+		return false;
+	if (!walk_validity (&e, parts, err))
 		return false;
 	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "subject", err))
 		return false;
@@ -351,7 +402,7 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, der_
 	if (!der_expect (&tbs_r, DER_SEQUENCE, &e, "public key info", err))
 		return false;
 	info->spki = e.tlv;
-	if (!walk_spki (&e, info, err))
+	if (!walk_spki (&e, info, parts, err))
 		return false;
 
 	/* What may follow comes in tag order, each at most once. */
@@ -363,7 +414,7 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, der_
 		if ((e.tag & DER_TAG_NUMBER) <= (last_tag & DER_TAG_NUMBER))
 			return set_error (err, "tbsCertificate", "fields out of order or repeated");
 		last_tag = e.tag;
-		if (e.tag == TBS_EXTENSIONS && !walk_extensions (&e, info, err))
+		if (e.tag == TBS_EXTENSIONS && !walk_extensions (&e, info, parts, err))
 			return false;
 	}
 	return true;
@@ -395,38 +446,114 @@ openssl_reason (unsigned long before, char *buf, size_t size)
 		snprintf (buf, size, "%s", reason);
 }
 
-/* Seconds since 1970 for an ASN1_TIME; false when OpenSSL cannot read it. */
-static bool
-unix_time (const ASN1_TIME *when, const ASN1_TIME *epoch, int64_t *out)
+/* Days from 1970-01-01 to a proleptic Gregorian date (month 1-12); any year. */
+static int64_t
+days_from_civil (int64_t y, int m, int d)
 {
-	int days, secs;
+	int64_t era, yoe, doy, doe;
 
-	/*
-	 * ASN1_TIME_diff counts in whole days, so dates past 2038 come out
-	 * right even where time_t (and so timegm) is 32 bits.
-	 */
-	if (when == NULL || !ASN1_TIME_diff (&days, &secs, epoch, when))
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * Seconds since 1970 for a UTCTime or GeneralizedTime element, as OpenSSL
+ * reads it (ASN1_TIME_to_tm checks the format and normalises offsets);
+ * false when it cannot. The arithmetic is ours, so dates past 2038 come out
+ * right even where time_t is 32 bits.
+ */
+static bool
+unix_time (const der_elem *e, int64_t *out)
+{
+	const unsigned char *p = e->tlv.data;
+	ASN1_TIME *t;
+	struct tm tm;
+	bool ok;
+
+	t = d2i_ASN1_TIME (NULL, &p, (long)e->tlv.len);
+	ok = t != NULL && p == e->tlv.data + e->tlv.len && ASN1_TIME_to_tm (t, &tm);
+	ASN1_TIME_free (t);
+	if (!ok)
 		return false;
-	*out = (int64_t)days * 86400 + secs;
+	*out = days_from_civil ((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+	       tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 	return true;
 }
 
+/* true when e is one AlgorithmIdentifier that OpenSSL decodes. */
+static bool
+algorithm_valid (const der_elem *e)
+{
+	const unsigned char *p = e->tlv.data;
+	X509_ALGOR *alg;
+	bool ok;
+
+	alg = d2i_X509_ALGOR (NULL, &p, (long)e->tlv.len);
+	ok = alg != NULL && p == e->tlv.data + e->tlv.len;
+	X509_ALGOR_free (alg);
+	return ok;
+}
+
+static X509_NAME *parse_name (const unsigned char *name, size_t len);
+
+static bool
+name_valid (tf_slice name)
+{
+	X509_NAME *xn = parse_name (name.data, name.len);
+
+	X509_NAME_free (xn);
+	return xn != NULL;
+}
+
+/*
+ * BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint
+ * INTEGER OPTIONAL }. One that OpenSSL cannot decode reads as absent, so the
+ * certificate is never taken for a CA here; whether to accept it at all is
+ * for the clients that verify with it (OpenSSL itself refuses such a
+ * certificate in a chain). The store keeps what it is given.
+ */
+static void
+take_basic_constraints (const der_elem *value, tf_cert_info *info)
+{
+	const unsigned char *p = value->value.data;
+	BASIC_CONSTRAINTS *bc;
+
+	if (value->tag == 0)
+		return;
+	bc = d2i_BASIC_CONSTRAINTS (NULL, &p, (long)value->value.len);
+	if (bc == NULL || p != value->value.data + value->value.len) {
+		tf_info ("certificate's basic constraints cannot be decoded; they count as absent");
+	} else {
+		info->has_basic_constraints = true;
+		info->is_ca = bc->ca != 0;
+	}
+	BASIC_CONSTRAINTS_free (bc);
+}
+
+/*
+ * The certificate is checked piece by piece rather than with d2i_X509:
+ * OpenSSL 3 decodes the public key of every X509 it reads through its
+ * provider decoders, some 100 to 250 us a certificate, for a key this module
+ * never uses. Each piece it does use (times, names, algorithm identifiers,
+ * basic constraints) still goes through OpenSSL's decoder for that type.
+ */
 bool
 tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info)
 {
-	const unsigned char *p = der;
+	cert_parts parts;
 	unsigned long before;
-	ASN1_TIME *epoch = NULL;
-	X509 *cert = NULL;
 	der_error err = {NULL, NULL};
 	char why[256] = "";
-	uint32_t flags;
-	long version;
 	bool ok = false;
 
 	if (info == NULL)
 		return false;
 	memset (info, 0, sizeof (*info));
+	memset (&parts, 0, sizeof (parts));
 	ERR_set_mark ();
 	before = ERR_peek_last_error ();
 
@@ -446,61 +573,43 @@ tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info)
 
 	/*
 	 * Our own walk first: it reads lengths more strictly than OpenSSL and
-	 * says more precisely what is wrong with them.
+	 * says precisely what is wrong with them.
 	 */
-	if (!walk_certificate (der, len, info, &err)) {
+	if (!walk_certificate (der, len, info, &parts, &err)) {
 		snprintf (why, sizeof (why), "%s: %s", err.what, err.why);
 		goto out;
 	}
 
-	cert = d2i_X509 (NULL, &p, (long)len);
-	if (cert == NULL) {
+	info->version = 1;
+	if (parts.version.tag != 0) {
+		if (parts.version.value.len != 1 || parts.version.value.data[0] > 2) {
+			snprintf (why, sizeof (why), "unknown version");
+			goto out;
+		}
+		info->version = parts.version.value.data[0] + 1;
+	}
+	if (!unix_time (&parts.not_before, &info->not_before) ||
+	    !unix_time (&parts.not_after, &info->not_after)) {
 		char reason[160];
 
 		openssl_reason (before, reason, sizeof (reason));
-		snprintf (why, sizeof (why), "OpenSSL cannot decode it (%s)", reason);
+		snprintf (why, sizeof (why), "validity dates unreadable (%s)", reason);
 		goto out;
 	}
-	/* The walk saw one element spanning len; OpenSSL must agree. */
-	if (p != der + len) {
-		snprintf (why, sizeof (why), "OpenSSL read %zu of its %zu bytes", (size_t)(p - der),
-		          len);
+	if (!algorithm_valid (&parts.tbs_sig_alg) || !algorithm_valid (&parts.sig_alg) ||
+	    !algorithm_valid (&parts.key_alg)) {
+		snprintf (why, sizeof (why), "an algorithm identifier is malformed");
 		goto out;
 	}
+	if (!name_valid (info->issuer) || !name_valid (info->subject)) {
+		char reason[160];
 
-	version = X509_get_version (cert);
-	if (version < 0 || version > 2) {
-		snprintf (why, sizeof (why), "unknown version %ld", version + 1);
+		openssl_reason (before, reason, sizeof (reason));
+		snprintf (why, sizeof (why), "OpenSSL cannot decode its %s name (%s)",
+			  name_valid (info->issuer) ? "subject" : "issuer", reason);
 		goto out;
 	}
-	info->version = (int)version + 1;
-
-	epoch = ASN1_TIME_set (NULL, 0);
-	if (epoch == NULL) {
-		/* Not the certificate's fault: say so rather than call it malformed. */
-		tf_warn ("cannot parse certificate: out of memory");
-		goto out;
-	}
-	if (!unix_time (X509_get0_notBefore (cert), epoch, &info->not_before) ||
-	    !unix_time (X509_get0_notAfter (cert), epoch, &info->not_after)) {
-		snprintf (why, sizeof (why), "validity dates unreadable");
-		goto out;
-	}
-
-	/*
-	 * A basicConstraints that OpenSSL cannot decode reads as absent, so
-	 * the certificate is never taken for a CA here. Whether to accept it
-	 * at all is for the clients that verify with it (OpenSSL itself
-	 * refuses such a certificate in a chain); the store keeps what it is
-	 * given.
-	 */
-	flags = X509_get_extension_flags (cert);
-	if (flags & EXFLAG_INVALID)
-		tf_info ("certificate has extensions OpenSSL cannot decode; "
-		         "they count as absent");
-	info->has_basic_constraints = (flags & EXFLAG_BCONS) != 0;
-	info->is_ca = info->has_basic_constraints && (flags & EXFLAG_CA) != 0;
-
+	take_basic_constraints (&parts.bcons, info);
 	info->self_issued = info->issuer.len == info->subject.len &&
 	                    memcmp (info->issuer.data, info->subject.data, info->issuer.len) == 0;
 	ok = true;
@@ -511,10 +620,47 @@ out:
 		if (why[0] != '\0')
 			tf_warn ("certificate DER is malformed: %s", why);
 	}
-	ASN1_TIME_free (epoch);
-	X509_free (cert);
 	ERR_pop_to_mark ();
 	return ok;
+}
+
+/*
+ * The digests, fetched from OpenSSL once: EVP_sha1() and friends make
+ * EVP_Digest look the implementation up by name on every call, which costs
+ * as much as hashing a certificate. Fetched on first use (two threads may
+ * both fetch; one keeps its copy), released by tf_x509_cleanup.
+ */
+enum { MD_SHA1, MD_MD5, MD_SHA256, MD_COUNT };
+
+static const char *const md_names[MD_COUNT] = { "SHA1", "MD5", "SHA256" };
+static const char *const md_labels[MD_COUNT] = { "SHA-1", "MD5", "SHA-256" };
+static const size_t md_sizes[MD_COUNT] = { 20, 16, 32 };
+static EVP_MD *_Atomic md_cache[MD_COUNT];
+
+static EVP_MD *
+md_get (int which)
+{
+	EVP_MD *md = atomic_load (&md_cache[which]), *expected = NULL;
+
+	if (md != NULL)
+		return md;
+	md = EVP_MD_fetch (NULL, md_names[which], NULL);
+	if (md == NULL)
+		return NULL;
+	if (!atomic_compare_exchange_strong (&md_cache[which], &expected, md)) {
+		EVP_MD_free (md);
+		md = expected;
+	}
+	return md;
+}
+
+void
+tf_x509_cleanup (void)
+{
+	int i;
+
+	for (i = 0; i < MD_COUNT; i++)
+		EVP_MD_free (atomic_exchange (&md_cache[i], NULL));
 }
 
 /*
@@ -523,15 +669,16 @@ out:
  * than garbage: the callers fill attributes that only aid lookups.
  */
 static void
-digest (const EVP_MD *md, const char *name, const void *data, size_t len, unsigned char *out,
-        size_t out_len)
+digest (int which, const void *data, size_t len, unsigned char *out)
 {
 	static const unsigned char nothing;
+	EVP_MD *md;
 
 	ERR_set_mark ();
+	md = md_get (which);
 	if (md == NULL || !EVP_Digest (data != NULL ? data : &nothing, len, out, NULL, md, NULL)) {
-		memset (out, 0, out_len);
-		tf_warn ("cannot compute %s: OpenSSL does not provide it here", name);
+		memset (out, 0, md_sizes[which]);
+		tf_warn ("cannot compute %s: OpenSSL does not provide it here", md_labels[which]);
 	}
 	ERR_pop_to_mark ();
 }
@@ -539,19 +686,19 @@ digest (const EVP_MD *md, const char *name, const void *data, size_t len, unsign
 void
 tf_x509_sha1 (const void *data, size_t len, unsigned char *out)
 {
-	digest (EVP_sha1 (), "SHA-1", data, len, out, 20);
+	digest (MD_SHA1, data, len, out);
 }
 
 void
 tf_x509_md5 (const void *data, size_t len, unsigned char *out)
 {
-	digest (EVP_md5 (), "MD5", data, len, out, 16);
+	digest (MD_MD5, data, len, out);
 }
 
 void
 tf_x509_sha256 (const void *data, size_t len, unsigned char *out)
 {
-	digest (EVP_sha256 (), "SHA-256", data, len, out, 32);
+	digest (MD_SHA256, data, len, out);
 }
 
 /*

@@ -45,6 +45,9 @@ void tf_x509_sha1 (const void *data, size_t len, unsigned char *out);
 void tf_x509_md5 (const void *data, size_t len, unsigned char *out);
 void tf_x509_sha256 (const void *data, size_t len, unsigned char *out);
 
+/* Releases what the digests keep between calls; C_Finalize calls it. */
+void tf_x509_cleanup (void);
+
 /*
  * Normalizes a serial number as a client sent it (a DER INTEGER, or the raw
  * big-endian contents) to a DER INTEGER in out (at least len + 6 bytes).

@@ -390,10 +390,7 @@ test_parse_refuses (void **state)
 		assert_parse_refused (info.subject.data, info.subject.len);
 		assert_true (tf_x509_parse (buf, len, &info));
 
-		/*
-		 * Well-formed DER that is no certificate: notBefore made an
-		 * OCTET STRING. Only OpenSSL can tell, and the log says so.
-		 */
+		/* Well-formed DER that is no certificate: notBefore made an OCTET STRING. */
 		validity = (size_t)(info.issuer.data + info.issuer.len - buf);
 		assert_int_equal (buf[validity], 0x30);
 		assert_int_equal (buf[validity + 2], 0x17);
@@ -402,7 +399,27 @@ test_parse_refuses (void **state)
 		memcpy (copy, buf, len);
 		copy[validity + 2] = 0x04;
 		assert_parse_refused (copy, len);
-		assert_true (strstr (tf_log_last (), "OpenSSL cannot decode it") != NULL);
+		assert_true (strstr (tf_log_last (), "notBefore: not a UTCTime") != NULL);
+
+		/* A UTCTime whose month is 13: only OpenSSL's time decoder can tell. */
+		memcpy (copy, buf, len);
+		assert_int_equal (copy[validity + 3], 13);
+		copy[validity + 6] = '1';
+		copy[validity + 7] = '3';
+		assert_parse_refused (copy, len);
+		assert_true (strstr (tf_log_last (), "validity dates unreadable") != NULL);
+
+		/* The subject's first attribute type made a NULL: OpenSSL refuses the Name. */
+		memcpy (copy, buf, len);
+		{
+			size_t at = (size_t)(info.subject.data - buf);
+
+			/* 30 len 31 len 30 len 06 ... */
+			assert_int_equal (copy[at + 6], 0x06);
+			copy[at + 6] = 0x05;
+		}
+		assert_parse_refused (copy, len);
+		assert_true (strstr (tf_log_last (), "its subject name") != NULL);
 
 		/* Version 4 ([0] { INTEGER 3 }) does not exist. */
 		memcpy (copy, buf, len);
