@@ -5,7 +5,8 @@
  * which computes them with the openssl command (asn1parse offsets, pkey,
  * dgst), not with the module's DER reader; facts the fixtures were built to
  * have (a serial of -5, dates in 1999 and 2050) are checked here directly.
- * OpenSSL is included only to look at its error queue.
+ * OpenSSL is included only to look at its error queue and, in
+ * test_name_valid_like_openssl, to compare with its Name decoder.
  */
 #include "unit.h"
 
@@ -16,6 +17,7 @@
 #include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #define FIXTURE(name) TF_FIXTURES "/" name
 
@@ -931,6 +933,67 @@ test_name_valid (void **state)
 	}
 }
 
+/* OpenSSL's own verdict on a Name: d2i_X509_NAME reads it whole. */
+static bool
+openssl_takes_name (const unsigned char *name, size_t len)
+{
+	const unsigned char *p = name;
+	X509_NAME *xn;
+	bool ok;
+
+	xn = d2i_X509_NAME (NULL, &p, (long)len);
+	ok = xn != NULL && p == name + len;
+	X509_NAME_free (xn);
+	ERR_clear_error ();
+	return ok;
+}
+
+/*
+ * The module checks Names with its own walk; it must never accept one that
+ * OpenSSL's decoder refuses (it may refuse more: BER that OpenSSL reads).
+ * Every byte of every fixture's Names is set to values that make other
+ * tags, lengths and string contents, and both verdicts compared.
+ */
+static void
+test_name_valid_like_openssl (void **state)
+{
+	static const unsigned char values[] = {
+	    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x0a, 0x0c, 0x10, 0x11, 0x12, 0x13,
+	    0x14, 0x15, 0x16, 0x17, 0x1a, 0x1c, 0x1d, 0x1e, 0x30, 0x31, 0x7f, 0x80, 0x81,
+	    0x82, 0xc3, 0xe2, 0xed, 0xf0, 0xf4, 0xff,
+	};
+	unsigned char buf[4096];
+	size_t i, k, pos, accepted = 0;
+	int which;
+
+	(void)state;
+	for (i = 0; i < sizeof (certs) / sizeof (certs[0]); i++) {
+		cert *c = cert_load (certs[i]);
+
+		for (which = 0; which < 2; which++) {
+			const tf_slice *name = which ? &c->info.issuer : &c->info.subject;
+
+			assert_true (name->len <= sizeof (buf));
+			for (pos = 0; pos < name->len; pos++) {
+				for (k = 0; k < sizeof (values); k++) {
+					memcpy (buf, name->data, name->len);
+					buf[pos] = values[k];
+					if (!tf_x509_name_valid (buf, name->len))
+						continue;
+					accepted++;
+					if (!openssl_takes_name (buf, name->len))
+						fail_msg ("%s: byte %zu set to 0x%02x: accepted, but "
+							  "OpenSSL refuses the Name",
+							  certs[i], pos, values[k]);
+				}
+			}
+		}
+		cert_free (c);
+	}
+	/* The comparison saw accepted variants, not only refusals. */
+	assert_true (accepted > 100);
+}
+
 int
 main (void)
 {
@@ -944,6 +1007,7 @@ main (void)
 	    cmocka_unit_test (test_serial_to_der),
 	    cmocka_unit_test (test_name_label),
 	    cmocka_unit_test (test_name_valid),
+	    cmocka_unit_test (test_name_valid_like_openssl),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
