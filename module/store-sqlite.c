@@ -147,6 +147,7 @@ enum {
 	ST_GONE_SINCE,
 	ST_INSERT,
 	ST_UPDATE,
+	ST_UPDATE_UNKEYED,
 	ST_DELETE,
 	ST_TOMBSTONE,
 	ST_BY_ISSUER_SERIAL,
@@ -185,6 +186,13 @@ static const char *const statement_sql[ST_COUNT] = {
                   " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
                   " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
                   " creator = ?22, sha256 = ?23, spki_sha1 = ?24, not_after = ?25"
+                  " WHERE id = ?26",
+    /* The same, for a row whose indexed columns (but seq) stay as they are. */
+    [ST_UPDATE_UNKEYED] = "UPDATE records SET seq = ?1, der = ?2, email = ?8, md5 = ?10,"
+                  " has_trust = ?11, trust_server = ?12, trust_client = ?13,"
+                  " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
+                  " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
+                  " creator = ?22, sha256 = ?23, not_after = ?25"
                   " WHERE id = ?26",
     [ST_DELETE] = "DELETE FROM records WHERE id = ?1",
     [ST_TOMBSTONE] = "INSERT OR REPLACE INTO tombstones (id, seq) VALUES (?1, ?2)",
@@ -812,6 +820,17 @@ set_pragmas (tf_store *store)
 	}
 	if (store->read_only)
 		goto out;
+	/*
+	 * A batch dirties more pages than the default 2 MB cache holds; SQLite
+	 * would then write them to the WAL mid-transaction and again at the
+	 * commit. Dirty pages may fill 16 MB before that; clean ones still
+	 * keep to the default size.
+	 */
+	rc = sqlite3_exec (store->db, "PRAGMA cache_spill = 4096", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "setting cache_spill");
+		goto out;
+	}
 	rc = sqlite3_prepare_v2 (store->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
 	/*
 	 * Switching a new store to WAL needs it to itself for a moment, and the
@@ -1515,10 +1534,30 @@ insert_record (tf_store *store, tf_record *rec, int64_t seq)
 	return rv;
 }
 
-static CK_RV
-update_record (tf_store *store, tf_record *rec, int64_t seq)
+static bool
+bytes_equal (const tf_bytes *a, const tf_bytes *b)
 {
-	sqlite3_stmt *stmt = store->stmts[ST_UPDATE];
+	return a->len == b->len && (a->len == 0 || memcmp (a->data, b->data, a->len) == 0);
+}
+
+/* true when rec and old agree on every column the store indexes, seq aside. */
+static bool
+same_keys (const tf_record *rec, const tf_record *old)
+{
+	return old != NULL && old->store_id == rec->store_id &&
+	       bytes_equal (&rec->issuer, &old->issuer) &&
+	       bytes_equal (&rec->serial, &old->serial) &&
+	       bytes_equal (&rec->subject, &old->subject) && bytes_equal (&rec->id, &old->id) &&
+	       bytes_equal (&rec->label, &old->label) &&
+	       bytes_equal (&rec->spki_sha1, &old->spki_sha1) &&
+	       rec->has_hash == old->has_hash &&
+	       (!rec->has_hash || memcmp (rec->sha1, old->sha1, sizeof (rec->sha1)) == 0);
+}
+
+static CK_RV
+update_record (tf_store *store, tf_record *rec, const tf_record *old, int64_t seq)
+{
+	sqlite3_stmt *stmt = store->stmts[same_keys (rec, old) ? ST_UPDATE_UNKEYED : ST_UPDATE];
 	CK_RV rv = CKR_OK;
 	int rc;
 
@@ -1547,7 +1586,7 @@ update_record (tf_store *store, tf_record *rec, int64_t seq)
 }
 
 static CK_RV
-store_put (tf_store *store, tf_record *rec)
+store_put (tf_store *store, tf_record *rec, const tf_record *old)
 {
 	bool own_txn = false;
 	int64_t seq;
@@ -1567,7 +1606,7 @@ store_put (tf_store *store, tf_record *rec)
 	if (rec->store_id == 0)
 		rv = insert_record (store, rec, seq);
 	else
-		rv = update_record (store, rec, seq);
+		rv = update_record (store, rec, old, seq);
 	if (rv != CKR_OK)
 		goto out;
 	if (own_txn) {

@@ -62,7 +62,13 @@ tf_store_rollback (tf_store *store)
 CK_RV
 tf_store_put (tf_store *store, tf_record *rec)
 {
-	return backend_of (store)->put (store, rec);
+	return backend_of (store)->put (store, rec, NULL);
+}
+
+CK_RV
+tf_store_put_over (tf_store *store, tf_record *rec, const tf_record *old)
+{
+	return backend_of (store)->put (store, rec, old);
 }
 
 CK_RV

@@ -45,7 +45,7 @@ typedef struct {
 	CK_RV (*begin) (tf_store *store);
 	CK_RV (*commit) (tf_store *store);
 	void (*rollback) (tf_store *store);
-	CK_RV (*put) (tf_store *store, tf_record *rec);
+	CK_RV (*put) (tf_store *store, tf_record *rec, const tf_record *old);
 	CK_RV (*remove) (tf_store *store, int64_t store_id);
 	CK_RV (*mark_current) (tf_store *store);
 	bool (*changed) (tf_store *store);
@@ -99,6 +99,14 @@ void tf_store_rollback (tf_store *store);
 
 /* Inserts rec (store_id 0; sets rec->store_id) or replaces the row rec->store_id. */
 CK_RV tf_store_put (tf_store *store, tf_record *rec);
+
+/*
+ * tf_store_put, told what the row holds now (old, with the same store_id, as
+ * last read or written): the store may then leave alone the indexes whose
+ * keys did not change. A change of decision rewrites one row, not eight
+ * index entries.
+ */
+CK_RV tf_store_put_over (tf_store *store, tf_record *rec, const tf_record *old);
 
 /* Removes a row; removing a row that is not there is not an error. */
 CK_RV tf_store_remove (tf_store *store, int64_t store_id);

@@ -484,7 +484,8 @@ tf_token_put (tf_token *tok, tf_record *rec, uint64_t replaces)
 
 	if (tok->txn_stored && rec->owner == 0) {
 		tok->txn_wrote = true;
-		rv = tf_store_put (tok->store, rec);
+		rv = tf_store_put_over (tok->store, rec,
+					replaces != 0 ? tf_index_lookup (tok->index, replaces) : NULL);
 		if (rv != CKR_OK) {
 			tf_record_free (rec);
 			return rv;

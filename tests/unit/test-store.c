@@ -428,6 +428,68 @@ test_round_trip (void **state)
 	tf_store_close (writer);
 }
 
+/* How many records a lookup by label finds, freeing them. */
+static size_t
+count_by_label (tf_store *store, const char *label)
+{
+	seen s = {0};
+	size_t n;
+
+	assert_int_equal (tf_store_lookup (store, TF_STORE_BY_LABEL, label, strlen (label), NULL, 0,
+					   &s, collect_record),
+			  CKR_OK);
+	n = s.n_recs;
+	seen_clear (&s);
+	return n;
+}
+
+/*
+ * tf_store_put_over with the row's keys unchanged rewrites the row alone;
+ * with a key changed it must still move the index entries.
+ */
+static void
+test_put_over (void **state)
+{
+	fixture *fx = *state;
+	tf_store *writer, *reader;
+	tf_record *rec, *old;
+	seen s = {0};
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	rec = make_record (1);
+	assert_int_equal (tf_store_put (writer, rec), CKR_OK);
+	old = tf_record_dup (rec);
+	assert_non_null (old);
+
+	/* The decision alone changes. */
+	rec->trust[TF_PURPOSE_SERVER] = TF_LEVEL_DISTRUSTED;
+	assert_int_equal (tf_store_put_over (writer, rec, old), CKR_OK);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], rec);
+	assert_int_equal (count_by_label (reader, "label 1"), 1);
+
+	/* The label changes too: the lookup by label follows it. */
+	tf_record_free (old);
+	old = tf_record_dup (rec);
+	assert_non_null (old);
+	set_bytes (&rec->label, "renamed");
+	rec->has_hash = false;
+	assert_int_equal (tf_store_put_over (writer, rec, old), CKR_OK);
+	refresh (reader, false, &s);
+	assert_int_equal (s.n_recs, 1);
+	assert_record_equal (s.recs[0], rec);
+	assert_int_equal (count_by_label (reader, "label 1"), 0);
+	assert_int_equal (count_by_label (reader, "renamed"), 1);
+
+	seen_clear (&s);
+	tf_record_free (old);
+	tf_record_free (rec);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
 static void
 test_update (void **state)
 {
@@ -1020,6 +1082,7 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_empty_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_update, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_put_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_refresh_sees_other_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_own_commit_not_redelivered, setup, teardown),
