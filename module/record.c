@@ -47,6 +47,22 @@ tf_bytes_equal (const tf_bytes *a, const void *data, size_t len)
 static void
 record_clear (tf_record *rec)
 {
+	if (rec->block != NULL) {
+		free (rec->block);
+		rec->block = NULL;
+		memset (&rec->der, 0, sizeof (tf_bytes));
+		memset (&rec->issuer, 0, sizeof (tf_bytes));
+		memset (&rec->serial, 0, sizeof (tf_bytes));
+		memset (&rec->subject, 0, sizeof (tf_bytes));
+		memset (&rec->id, 0, sizeof (tf_bytes));
+		memset (&rec->label, 0, sizeof (tf_bytes));
+		memset (&rec->email, 0, sizeof (tf_bytes));
+		memset (&rec->stapled_eku, 0, sizeof (tf_bytes));
+		memset (&rec->spki_sha1, 0, sizeof (tf_bytes));
+		rec->hosts = NULL;
+		rec->creator = NULL;
+		return;
+	}
 	tf_bytes_clear (&rec->der);
 	tf_bytes_clear (&rec->issuer);
 	tf_bytes_clear (&rec->serial);
@@ -102,6 +118,7 @@ tf_record_dup (const tf_record *rec)
 	memset (&copy->spki_sha1, 0, sizeof (tf_bytes));
 	copy->hosts = NULL;
 	copy->creator = NULL;
+	copy->block = NULL;
 
 	if (!tf_bytes_set (&copy->der, rec->der.data, rec->der.len) ||
 	    !tf_bytes_set (&copy->issuer, rec->issuer.data, rec->issuer.len) ||
@@ -117,6 +134,85 @@ tf_record_dup (const tf_record *rec)
 		return NULL;
 	}
 	return copy;
+}
+
+/* The byte fields a compact record keeps, in its block's order after der. */
+static tf_bytes *
+byte_field (tf_record *rec, int i)
+{
+	tf_bytes *fields[] = {
+	    &rec->issuer, &rec->serial, &rec->subject,	  &rec->id,
+	    &rec->label,  &rec->email,	&rec->stapled_eku, &rec->spki_sha1,
+	};
+
+	return i < (int)(sizeof (fields) / sizeof (fields[0])) ? fields[i] : NULL;
+}
+
+/* Where the certificate already holds these bytes; NULL when it does not. */
+static const unsigned char *
+within_der (const tf_record *rec, const tf_bytes *b)
+{
+	return b->len > 0 && rec->der.len > 0
+		       ? memmem (rec->der.data, rec->der.len, b->data, b->len)
+		       : NULL;
+}
+
+bool
+tf_record_compact (tf_record *rec)
+{
+	const unsigned char *found[3] = {NULL, NULL, NULL};
+	size_t size, hosts_len, creator_len;
+	unsigned char *block, *p, *moved;
+	tf_bytes *b;
+	int i;
+
+	if (rec->block != NULL)
+		return true;
+	hosts_len = rec->hosts != NULL ? strlen (rec->hosts) + 1 : 0;
+	creator_len = rec->creator != NULL ? strlen (rec->creator) + 1 : 0;
+	size = rec->der.len + hosts_len + creator_len;
+	for (i = 0; (b = byte_field (rec, i)) != NULL; i++) {
+		if (i < 3)
+			found[i] = within_der (rec, b);
+		if (i >= 3 || found[i] == NULL)
+			size += b->len;
+	}
+	block = malloc (size > 0 ? size : 1);
+	if (block == NULL)
+		return false;
+
+	/* Nothing can fail from here: each old buffer goes as its bytes move. */
+	p = block;
+	if (rec->der.len > 0)
+		memcpy (p, rec->der.data, rec->der.len);
+	p += rec->der.len;
+	for (i = 0; (b = byte_field (rec, i)) != NULL; i++) {
+		moved = NULL;
+		if (i < 3 && found[i] != NULL) {
+			moved = block + (found[i] - rec->der.data);
+		} else if (b->len > 0) {
+			memcpy (p, b->data, b->len);
+			moved = p;
+			p += b->len;
+		}
+		free (b->data);
+		b->data = moved;
+	}
+	free (rec->der.data);
+	rec->der.data = rec->der.len > 0 ? block : NULL;
+	if (hosts_len > 0) {
+		memcpy (p, rec->hosts, hosts_len);
+		free (rec->hosts);
+		rec->hosts = (char *)p;
+		p += hosts_len;
+	}
+	if (creator_len > 0) {
+		memcpy (p, rec->creator, creator_len);
+		free (rec->creator);
+		rec->creator = (char *)p;
+	}
+	rec->block = block;
+	return true;
 }
 
 bool

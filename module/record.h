@@ -74,6 +74,15 @@ typedef struct tf_record {
 	int64_t not_after;	/* unix time the certificate expires; 0 = not known (no der) */
 	int64_t created;	/* unix time the record was first written */
 	char *creator;		/* program that made the decision; may be NULL */
+
+	/*
+	 * Non-NULL for a compact record: every byte field and string above
+	 * points into this one allocation (issuer, serial and subject into the
+	 * certificate itself when it holds them), and none may be set or
+	 * freed alone. Records in a token's index are compact when memory
+	 * allowed; a write changes a tf_record_dup, which never is.
+	 */
+	void *block;
 } tf_record;
 
 /* A new, zeroed record. NULL when out of memory. */
@@ -84,6 +93,14 @@ void tf_record_free (tf_record *rec);
 
 /* A deep copy of rec (uid, owner and store_id included). NULL when out of memory. */
 tf_record *tf_record_dup (const tf_record *rec);
+
+/*
+ * Moves rec's bytes into one allocation, issuer, serial and subject sharing
+ * the certificate's own bytes where they are found in it: about a third
+ * less memory per record, and a lookup by issuer and serial reads one
+ * buffer. false (rec unchanged, still valid) when out of memory.
+ */
+bool tf_record_compact (tf_record *rec);
 
 /* Replaces *dst with a copy of len bytes at data (len 0 empties it). false when out of memory. */
 bool tf_bytes_set (tf_bytes *dst, const void *data, size_t len);
