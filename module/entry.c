@@ -145,19 +145,6 @@ token_for_object (CK_OBJECT_HANDLE handle)
 	return NULL;
 }
 
-/* The same for reading attributes, which a recently removed object still allows. */
-static tf_token *
-token_for_read (CK_OBJECT_HANDLE handle)
-{
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		if (tf_object_readable (&module.tokens[i], handle))
-			return &module.tokens[i];
-	}
-	return NULL;
-}
-
 /* ---- general purpose (5.4) ------------------------------------------------ */
 
 static CK_RV
@@ -881,8 +868,7 @@ tf_C_GetObjectSize (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object, CK_ULONG_
 	rv = get_session (handle, &session, &tok);
 	if (rv == CKR_OK && size == NULL)
 		rv = CKR_ARGUMENTS_BAD;
-	if (rv == CKR_OK && token_for_read (object) != tok)
-		rv = CKR_OBJECT_HANDLE_INVALID;
+	/* Object handles are unique across tokens: one on the other token is invalid here. */
 	if (rv == CKR_OK)
 		rv = tf_object_size (tok, object, size);
 	unlock ();
@@ -908,8 +894,7 @@ tf_C_GetAttributeValue (CK_SESSION_HANDLE handle, CK_OBJECT_HANDLE object,
 	rv = get_session (handle, &session, &tok);
 	if (rv == CKR_OK)
 		rv = tf_attrs_check (tmpl, count, false);
-	if (rv == CKR_OK && token_for_read (object) != tok)
-		rv = CKR_OBJECT_HANDLE_INVALID;
+	/* One resolution of the handle, in the session's token (tf_object_get's). */
 	if (rv == CKR_OK)
 		rv = tf_object_get (tok, object, tmpl, count);
 	unlock ();

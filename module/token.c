@@ -371,6 +371,33 @@ tf_token_changed (tf_token *tok)
 	return tok->store != NULL && tf_store_changed (tok->store);
 }
 
+static bool
+is_token_object (void *ctx, tf_record *rec)
+{
+	bool *found = ctx;
+
+	*found = rec->owner == 0;
+	return !*found;
+}
+
+/*
+ * The store holds one record at most per issuer and serial: one in the index
+ * is it (refresh keeps it current), and the key needs no entry in the set.
+ * The set then remembers only the keys the store has nothing for, and the
+ * keys that may have several records.
+ */
+static bool
+indexed_by_issuer_serial (tf_token *tok, tf_store_key kind, const void *a, size_t alen,
+			  const void *b, size_t blen)
+{
+	bool found = false;
+
+	if (kind == TF_STORE_BY_ISSUER_SERIAL)
+		tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, a, alen, b, blen,
+				   is_token_object, &found);
+	return found;
+}
+
 bool
 tf_token_loaded (tf_token *tok, tf_store_key kind, const void *a, size_t alen, const void *b,
 		 size_t blen)
@@ -379,7 +406,7 @@ tf_token_loaded (tf_token *tok, tf_store_key kind, const void *a, size_t alen, c
 		return true;
 	if (kind == TF_STORE_ALL)
 		return false;
-	if (alen == 0)
+	if (alen == 0 || indexed_by_issuer_serial (tok, kind, a, alen, b, blen))
 		return true;
 	if (kind != TF_STORE_BY_ISSUER_SERIAL)
 		blen = 0;
@@ -394,7 +421,8 @@ tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t alen,
 	uint64_t h;
 	CK_RV rv;
 
-	if (tok->store == NULL || tok->loaded_all || alen == 0)
+	if (tok->store == NULL || tok->loaded_all || alen == 0 ||
+	    indexed_by_issuer_serial (tok, kind, a, alen, b, blen))
 		return CKR_OK;
 	if (kind != TF_STORE_BY_ISSUER_SERIAL)
 		blen = 0;
@@ -405,7 +433,8 @@ tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t alen,
 	if (rv != CKR_OK)
 		return rv;
 	/* Remembering is an optimisation: without memory, the next search asks again. */
-	keyset_add (tok->loaded, h, kind, a, alen, b, blen);
+	if (!indexed_by_issuer_serial (tok, kind, a, alen, b, blen))
+		keyset_add (tok->loaded, h, kind, a, alen, b, blen);
 	return CKR_OK;
 }
 
