@@ -16,6 +16,7 @@
 #include "store.h"
 
 #include "log.h"
+#include "x509.h"
 
 #include <sqlite3.h>
 
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -70,6 +72,25 @@ enum {
 	COL_NOT_AFTER,
 	COL_COUNT, /* also the ?N of the id in UPDATE */
 };
+
+/*
+ * The key hashes: the store's indexes are on these 64-bit integers (the
+ * first eight bytes of a SHA-256 of the key) rather than on the keys'
+ * bytes, which made every insert descend and grow seven indexes of blobs a
+ * hundred bytes wide. A lookup matches the hash through the index, then the
+ * bytes themselves. INSERT and UPDATE bind them at ?N after the id.
+ */
+enum {
+	KEY_ISSUER_SERIAL,
+	KEY_SUBJECT,
+	KEY_CKAID,
+	KEY_LABEL,
+	KEY_SHA1,
+	KEY_SPKI,
+	KEY_COUNT,
+};
+
+#define KEY_PARAM(k) (COL_COUNT + 1 + (k))
 
 /* The byte-string columns and where they live in a record. */
 static const struct {
@@ -121,14 +142,25 @@ static const char schema_sql[] =
 	" creator TEXT,"
 	" sha256 BLOB,"
 	" spki_sha1 BLOB,"
-	" not_after INTEGER);"
-	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer, serial);"
+	" not_after INTEGER,"
+	" issuer_serial_h INTEGER NOT NULL,"
+	" subject_h INTEGER,"
+	" ckaid_h INTEGER,"
+	" label_h INTEGER,"
+	" sha1_h INTEGER,"
+	" spki_h INTEGER);"
+	/*
+	 * One record per issuer and serial. Enforced on a truncated SHA-256 of
+	 * the two: a collision made on purpose would take 2^64 work to hit a
+	 * given certificate's.
+	 */
+	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer_serial_h);"
 	"CREATE INDEX records_seq ON records (seq);"
-	"CREATE INDEX records_subject ON records (subject);"
-	"CREATE INDEX records_ckaid ON records (ckaid);"
-	"CREATE INDEX records_label ON records (label);"
-	"CREATE INDEX records_sha1 ON records (sha1);"
-	"CREATE INDEX records_spki ON records (spki_sha1);"
+	"CREATE INDEX records_subject ON records (subject_h);"
+	"CREATE INDEX records_ckaid ON records (ckaid_h);"
+	"CREATE INDEX records_label ON records (label_h);"
+	"CREATE INDEX records_sha1 ON records (sha1_h);"
+	"CREATE INDEX records_spki ON records (spki_h);"
 	"CREATE TABLE tombstones (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL);"
 	"CREATE INDEX tombstones_seq ON tombstones (seq);"
 	"PRAGMA application_id = " STR (STORE_APPLICATION_ID) ";"
@@ -177,15 +209,19 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_INSERT] = "INSERT INTO records (seq, der, issuer, serial, subject, ckaid, label,"
                   " email, sha1, md5, has_trust, trust_server, trust_client, trust_code,"
                   " trust_email, step_up, category, stapled_eku, hosts, expires, created,"
-                  " creator, sha256, spki_sha1, not_after)"
+                  " creator, sha256, spki_sha1, not_after, issuer_serial_h, subject_h,"
+                  " ckaid_h, label_h, sha1_h, spki_h)"
                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+                  " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,"
+                  " ?27, ?28, ?29, ?30, ?31, ?32)",
     [ST_UPDATE] = "UPDATE records SET seq = ?1, der = ?2, issuer = ?3, serial = ?4,"
                   " subject = ?5, ckaid = ?6, label = ?7, email = ?8, sha1 = ?9, md5 = ?10,"
                   " has_trust = ?11, trust_server = ?12, trust_client = ?13,"
                   " trust_code = ?14, trust_email = ?15, step_up = ?16, category = ?17,"
                   " stapled_eku = ?18, hosts = ?19, expires = ?20, created = ?21,"
-                  " creator = ?22, sha256 = ?23, spki_sha1 = ?24, not_after = ?25"
+                  " creator = ?22, sha256 = ?23, spki_sha1 = ?24, not_after = ?25,"
+                  " issuer_serial_h = ?27, subject_h = ?28, ckaid_h = ?29, label_h = ?30,"
+                  " sha1_h = ?31, spki_h = ?32"
                   " WHERE id = ?26",
     /* The same, for a row whose indexed columns (but seq) stay as they are. */
     [ST_UPDATE_UNKEYED] = "UPDATE records SET seq = ?1, der = ?2, email = ?8, md5 = ?10,"
@@ -201,17 +237,21 @@ static const char *const statement_sql[ST_COUNT] = {
 	" has_trust, trust_server, trust_client, trust_code, trust_email, step_up, category," \
 	" stapled_eku, hosts, expires, created, creator, sha256, spki_sha1, not_after"  \
 	" FROM records"
-    [ST_BY_ISSUER_SERIAL] = RECORD_COLUMNS " WHERE issuer = ?1 AND serial = ?2",
-    [ST_BY_SUBJECT] = RECORD_COLUMNS " WHERE subject = ?1",
-    [ST_BY_ID] = RECORD_COLUMNS " WHERE ckaid = ?1",
-    [ST_BY_LABEL] = RECORD_COLUMNS " WHERE label = ?1",
-    [ST_BY_SHA1] = RECORD_COLUMNS " WHERE sha1 = ?1 AND der IS NOT NULL",
-    [ST_BY_SPKI] = RECORD_COLUMNS " WHERE spki_sha1 = ?1",
+    /* ?3 is the key's hash (key_hash), which the index finds. */
+    [ST_BY_ISSUER_SERIAL] = RECORD_COLUMNS
+        " WHERE issuer_serial_h = ?3 AND issuer = ?1 AND serial = ?2",
+    [ST_BY_SUBJECT] = RECORD_COLUMNS " WHERE subject_h = ?3 AND subject = ?1",
+    [ST_BY_ID] = RECORD_COLUMNS " WHERE ckaid_h = ?3 AND ckaid = ?1",
+    [ST_BY_LABEL] = RECORD_COLUMNS " WHERE label_h = ?3 AND label = ?1",
+    [ST_BY_SHA1] = RECORD_COLUMNS " WHERE sha1_h = ?3 AND sha1 = ?1 AND der IS NOT NULL",
+    [ST_BY_SPKI] = RECORD_COLUMNS " WHERE spki_h = ?3 AND spki_sha1 = ?1",
     [ST_ALL] = RECORD_COLUMNS,
 };
 
 /* The WAL-index header: two 48-byte copies (SQLite's file format, "WAL-Index Format"). */
 #define TF_SHM_HEADER 96
+/* What is mapped of the -shm file: less than SQLite's first 32 KiB region. */
+#define SHM_MAP_SIZE 4096
 
 struct tf_store {
 	struct tf_store_base base; /* first, for store.c */
@@ -234,6 +274,7 @@ struct tf_store {
 	bool immutable; /* opened ?immutable=1: no WAL index to watch */
 	bool moved;	/* the file at the path is no longer the one open */
 	int shm_fd; /* the -shm file, read-only; -1 when not open */
+	const unsigned char *shm_map; /* its first page, mapped; NULL until mapped */
 	unsigned char shm_seen[TF_SHM_HEADER];
 	bool shm_valid;
 
@@ -718,6 +759,9 @@ disconnect_db (tf_store *store)
 			tf_warn ("store %s: closing it: %s", store->path, sqlite3_errstr (rc));
 		store->db = NULL;
 	}
+	if (store->shm_map != NULL)
+		munmap ((void *)store->shm_map, SHM_MAP_SIZE);
+	store->shm_map = NULL;
 	/* Only now: closing it earlier would have dropped SQLite's locks on the file. */
 	if (store->shm_fd >= 0)
 		close (store->shm_fd);
@@ -1168,6 +1212,54 @@ bind_string (sqlite3_stmt *stmt, int col, const char *text)
 	return sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
 }
 
+/* A key's index hash: the first eight bytes of SHA-256 (a, then b), as an integer. */
+static sqlite3_int64
+key_hash (const void *a, size_t alen, const void *b, size_t blen)
+{
+	unsigned char digest[32];
+	uint64_t h = 0;
+	int i;
+
+	tf_x509_sha256_pair (a, alen, b, blen, digest);
+	for (i = 0; i < 8; i++)
+		h = h << 8 | digest[i];
+	return (sqlite3_int64)h;
+}
+
+/* Binds a key's hash at ?n; an empty key (stored as NULL) gets NULL. */
+static int
+bind_key_hash (sqlite3_stmt *stmt, int n, const tf_bytes *a, const tf_bytes *b)
+{
+	if (a->len == 0 && (b == NULL || b->len == 0))
+		return sqlite3_bind_null (stmt, n);
+	return sqlite3_bind_int64 (stmt, n,
+	                           key_hash (a->data, a->len, b != NULL ? b->data : NULL,
+	                                     b != NULL ? b->len : 0));
+}
+
+/* Binds the key hashes of ST_INSERT / ST_UPDATE (ST_UPDATE_UNKEYED has none). */
+static int
+bind_key_hashes (sqlite3_stmt *stmt, const tf_record *rec)
+{
+	tf_bytes sha1 = {(unsigned char *)rec->sha1, rec->has_hash ? sizeof (rec->sha1) : 0};
+	int rc;
+
+	if (sqlite3_bind_parameter_count (stmt) < KEY_PARAM (KEY_COUNT - 1))
+		return SQLITE_OK;
+	rc = bind_key_hash (stmt, KEY_PARAM (KEY_ISSUER_SERIAL), &rec->issuer, &rec->serial);
+	if (rc == SQLITE_OK)
+		rc = bind_key_hash (stmt, KEY_PARAM (KEY_SUBJECT), &rec->subject, NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_key_hash (stmt, KEY_PARAM (KEY_CKAID), &rec->id, NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_key_hash (stmt, KEY_PARAM (KEY_LABEL), &rec->label, NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_key_hash (stmt, KEY_PARAM (KEY_SHA1), &sha1, NULL);
+	if (rc == SQLITE_OK)
+		rc = bind_key_hash (stmt, KEY_PARAM (KEY_SPKI), &rec->spki_sha1, NULL);
+	return rc;
+}
+
 /* Binds ?1..?22 of ST_INSERT / ST_UPDATE. rec must outlive the statement's use. */
 static int
 bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
@@ -1209,6 +1301,8 @@ bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
 		rc = bind_string (stmt, COL_CREATOR, rec->creator);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64 (stmt, COL_NOT_AFTER, rec->not_after);
+	if (rc == SQLITE_OK)
+		rc = bind_key_hashes (stmt, rec);
 	return rc;
 }
 
@@ -1265,11 +1359,10 @@ deliver_gone (tf_store *store, void *ctx, tf_store_gone_fn on_gone)
  * Opens the -shm file to watch its header; without it every check asks
  * SQLite. The descriptor stays open until SQLite's connection is closed:
  * closing any descriptor of a file drops every POSIX lock the process holds
- * on it, SQLite's included. It is read with pread, never mapped: a file that
- * another process truncates then gives a short read, not SIGBUS.
+ * on it, SQLite's included.
  */
 static void
-shm_open (tf_store *store)
+watch_open (tf_store *store)
 {
 	char *path = NULL;
 
@@ -1279,10 +1372,37 @@ shm_open (tf_store *store)
 	free (path);
 }
 
+/*
+ * Maps the header's page, once SQLite has read through the WAL index (so
+ * that its connection holds the file's DMS lock: no SQLite process
+ * truncates the file while any connection holds it, and SQLite maps the
+ * same file itself). A search then reads the header without a system call.
+ * Until then, or when the file is too short, the header is read with pread.
+ */
+static void
+watch_map (tf_store *store)
+{
+	struct stat st;
+	void *map;
+
+	if (store->shm_map != NULL || store->shm_fd < 0 || fstat (store->shm_fd, &st) != 0 ||
+	    st.st_size < SHM_MAP_SIZE)
+		return;
+	map = mmap (NULL, SHM_MAP_SIZE, PROT_READ, MAP_SHARED, store->shm_fd, 0);
+	if (map != MAP_FAILED)
+		store->shm_map = map;
+}
+
 /* The header as it is now; false when it cannot be read whole. */
 static bool
 shm_read (const tf_store *store, unsigned char *out)
 {
+	if (store->shm_map != NULL) {
+		/* A copy torn by a concurrent commit only reads as a change. */
+		__atomic_thread_fence (__ATOMIC_ACQUIRE);
+		memcpy (out, store->shm_map, TF_SHM_HEADER);
+		return true;
+	}
 	return store->shm_fd >= 0 && pread (store->shm_fd, out, TF_SHM_HEADER, 0) == TF_SHM_HEADER;
 }
 
@@ -1300,6 +1420,7 @@ shm_unchanged (const tf_store *store)
 static void
 shm_remember (tf_store *store, const unsigned char *snapshot, bool read)
 {
+	watch_map (store);
 	store->shm_valid = read;
 	if (read)
 		memcpy (store->shm_seen, snapshot, TF_SHM_HEADER);
@@ -1325,7 +1446,7 @@ store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_fn on_rec
 	if (!force && store->refreshed && shm_unchanged (store))
 		goto out;
 	/* Taken before data_version: a commit after this point shows as a change. */
-	shm_open (store);
+	watch_open (store);
 	snapshot_read = shm_read (store, snapshot);
 	rv = read_int (store, ST_DATA_VERSION, "reading its data version", &version);
 	if (rv != CKR_OK)
@@ -1742,6 +1863,10 @@ store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, con
 		rc = bind_key (stmt, 1, a, alen);
 	if (rc == SQLITE_OK && key == TF_STORE_BY_ISSUER_SERIAL)
 		rc = bind_key (stmt, 2, b, blen);
+	if (rc == SQLITE_OK && key != TF_STORE_ALL)
+		rc = sqlite3_bind_int64 (stmt, 3,
+		                         key_hash (a, alen, key == TF_STORE_BY_ISSUER_SERIAL ? b : NULL,
+		                                   key == TF_STORE_BY_ISSUER_SERIAL ? blen : 0));
 	if (rc == SQLITE_OK) {
 		while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
 			rv = read_record (store, stmt, &rec);

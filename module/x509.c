@@ -696,6 +696,27 @@ tf_x509_sha256 (const void *data, size_t len, unsigned char *out)
 	digest (MD_SHA256, data, len, out);
 }
 
+void
+tf_x509_sha256_pair (const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
+{
+	EVP_MD_CTX *ctx;
+	EVP_MD *md;
+	bool ok;
+
+	ERR_set_mark ();
+	md = md_get (MD_SHA256);
+	ctx = EVP_MD_CTX_new ();
+	ok = md != NULL && ctx != NULL && EVP_DigestInit_ex (ctx, md, NULL) &&
+	     (alen == 0 || EVP_DigestUpdate (ctx, a, alen)) &&
+	     (blen == 0 || EVP_DigestUpdate (ctx, b, blen)) && EVP_DigestFinal_ex (ctx, out, NULL);
+	EVP_MD_CTX_free (ctx);
+	if (!ok) {
+		memset (out, 0, 32);
+		tf_warn ("cannot compute SHA-256: OpenSSL does not provide it here");
+	}
+	ERR_pop_to_mark ();
+}
+
 /*
  * Raw contents that happen to read as a whole DER INTEGER (02 01 05) are
  * taken as DER: the two forms cannot be told apart, and a serial of that
