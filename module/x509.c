@@ -59,6 +59,10 @@ static const unsigned char oid_bcons[] = {0x55, 0x1d, 0x13};
 
 #define DER_UTC_TIME         0x17
 #define DER_GENERALIZED_TIME 0x18
+/* The string tags whose contents OpenSSL checks (and converts to UTF-8 in Names). */
+#define DER_UTF8_STRING      0x0c
+#define DER_UNIVERSAL_STRING 0x1c
+#define DER_BMP_STRING       0x1e
 
 typedef struct {
 	const unsigned char *p;
@@ -117,6 +121,12 @@ der_read (der_reader *r, der_elem *e, const char *what, der_error *err)
 		return set_error (err, what, "truncated element header");
 	if ((p[0] & DER_TAG_NUMBER) == DER_TAG_NUMBER)
 		return set_error (err, what, "multi-byte tag");
+	/* Universal tag 0 is BER's end-of-contents marker, never DER data. */
+	if (p[0] == 0x00)
+		return set_error (err, what, "end-of-contents tag");
+	/* SEQUENCE and SET are constructed, always. */
+	if (p[0] == (DER_SEQUENCE & ~DER_CONSTRUCTED) || p[0] == (DER_SET & ~DER_CONSTRUCTED))
+		return set_error (err, what, "primitive SEQUENCE or SET");
 
 	if (p[1] < 0x80) {
 		len = p[1];
@@ -161,6 +171,16 @@ der_expect (der_reader *r, unsigned char tag, der_elem *e, const char *what, der
 	if (e->tag != tag)
 		return set_error (err, what, "unexpected tag");
 	return true;
+}
+
+static bool integer_valid (const der_elem *e);
+static bool oid_valid (const der_elem *oid);
+
+/* A BIT STRING's contents: the count of unused bits (0 to 7), then the bits. */
+static bool
+bit_string_valid (const der_elem *e)
+{
+	return e->value.len >= 1 && e->value.data[0] <= 7;
 }
 
 /*
@@ -285,8 +305,12 @@ walk_extensions (const der_elem *wrapper, tf_cert_info *info, cert_parts *parts,
 		der_init (&ext_r, ext.value.data, ext.value.len);
 		if (!der_expect (&ext_r, DER_OID, &oid, "extension identifier", err))
 			return false;
+		if (!oid_valid (&oid))
+			return set_error (err, "extension identifier", "malformed OBJECT IDENTIFIER");
 		if (!der_read (&ext_r, &value, "extension value", err))
 			return false;
+		if (value.tag == DER_BOOLEAN && value.value.len != 1)
+			return set_error (err, "extension", "critical flag is not one byte");
 		if (value.tag == DER_BOOLEAN && !der_read (&ext_r, &value, "extension value", err))
 			return false;
 		if (value.tag != DER_OCTET_STRING)
@@ -364,6 +388,8 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, cert
 		return false;
 	if (!der_expect (&cert_r, DER_BIT_STRING, &e, "signature", err))
 		return false;
+	if (!bit_string_valid (&e))
+		return set_error (err, "signature", "malformed BIT STRING");
 	if (cert_r.left != 0)
 		return set_error (err, "certificate", "data after the signature");
 
@@ -385,6 +411,8 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, cert
 		return set_error (err, "serial number", "unexpected tag");
 	if (e.value.len == 0)
 		return set_error (err, "serial number", "empty INTEGER");
+	if (!integer_valid (&e))
+		return set_error (err, "serial number", "INTEGER with a padding byte");
 	info->serial = e.tlv;
 
 	if (!der_expect (&tbs_r, DER_SEQUENCE, &parts->tbs_sig_alg, "signature algorithm", err))
@@ -411,6 +439,8 @@ walk_certificate (const unsigned char *der, size_t len, tf_cert_info *info, cert
 			return false;
 		if (e.tag != TBS_ISSUER_UID && e.tag != TBS_SUBJECT_UID && e.tag != TBS_EXTENSIONS)
 			return set_error (err, "tbsCertificate", "unexpected field");
+		if (e.tag != TBS_EXTENSIONS && !bit_string_valid (&e))
+			return set_error (err, "unique identifier", "malformed BIT STRING");
 		if ((e.tag & DER_TAG_NUMBER) <= (last_tag & DER_TAG_NUMBER))
 			return set_error (err, "tbsCertificate", "fields out of order or repeated");
 		last_tag = e.tag;
@@ -484,18 +514,61 @@ unix_time (const der_elem *e, int64_t *out)
 	return true;
 }
 
-/* true when e is one AlgorithmIdentifier that OpenSSL decodes. */
+/* An INTEGER's contents as OpenSSL reads them: not empty, no padding byte. */
+static bool
+integer_valid (const der_elem *e)
+{
+	const unsigned char *p = e->value.data;
+
+	if (e->value.len == 0)
+		return false;
+	return e->value.len == 1 || !((p[0] == 0x00 && p[1] < 0x80) || (p[0] == 0xff && p[1] >= 0x80));
+}
+
+/*
+ * AlgorithmIdentifier ::= SEQUENCE { algorithm OBJECT IDENTIFIER,
+ * parameters ANY OPTIONAL }, checked as OpenSSL's X509_ALGOR decoder would
+ * (without building one, which cost more than the rest of the walk): a
+ * well-formed OID, then at most one element, whose contents OpenSSL checks
+ * for the universal types below and keeps as they are otherwise.
+ */
 static bool
 algorithm_valid (const der_elem *e)
 {
-	const unsigned char *p = e->tlv.data;
-	X509_ALGOR *alg;
-	bool ok;
+	der_reader r;
+	der_elem oid, param;
+	der_error err;
 
-	alg = d2i_X509_ALGOR (NULL, &p, (long)e->tlv.len);
-	ok = alg != NULL && p == e->tlv.data + e->tlv.len;
-	X509_ALGOR_free (alg);
-	return ok;
+	der_init (&r, e->value.data, e->value.len);
+	if (!der_expect (&r, DER_OID, &oid, "algorithm", &err) || !oid_valid (&oid))
+		return false;
+	if (r.left == 0)
+		return true;
+	if (!der_read (&r, &param, "algorithm parameters", &err) || r.left != 0)
+		return false;
+	switch (param.tag) {
+	case DER_BOOLEAN:
+		return param.value.len == 1;
+	case 0x05: /* NULL */
+		return param.value.len == 0;
+	case DER_OID:
+		return oid_valid (&param);
+	case DER_INTEGER:
+	case 0x0a: /* ENUMERATED */
+		return integer_valid (&param);
+	case DER_BIT_STRING:
+		return bit_string_valid (&param);
+	case DER_BMP_STRING:
+		return param.value.len % 2 == 0;
+	case DER_UNIVERSAL_STRING:
+		return param.value.len % 4 == 0;
+	case DER_UTC_TIME:
+		return param.value.len >= 13;
+	case DER_GENERALIZED_TIME:
+		return param.value.len >= 15;
+	default:
+		return true;
+	}
 }
 
 static bool
@@ -758,10 +831,6 @@ tf_x509_serial_to_der (const unsigned char *serial, size_t len, unsigned char *o
 	return 2 + n + len;
 }
 
-/* The DER string tags whose contents a Name's decoder converts to UTF-8. */
-#define DER_UTF8_STRING      0x0c
-#define DER_UNIVERSAL_STRING 0x1c
-#define DER_BMP_STRING       0x1e
 
 /* A code point that UTF-8 may carry: no surrogate, nothing past U+10FFFF. */
 static bool
@@ -859,8 +928,7 @@ attribute_valid (const der_elem *atv)
 	case DER_UNIVERSAL_STRING:
 		return wide_valid (value.value.data, value.value.len, 4);
 	case DER_BIT_STRING:
-		/* The first byte counts the unused bits of the last. */
-		return value.value.len >= 1 && value.value.data[0] <= 7;
+		return bit_string_valid (&value);
 	default:
 		/*
 		 * The universal types OpenSSL takes for a Name's value (its

@@ -994,6 +994,65 @@ test_name_valid_like_openssl (void **state)
 	assert_true (accepted > 100);
 }
 
+/* OpenSSL's verdict on a whole certificate: d2i_X509 reads it whole. */
+static bool
+openssl_takes_cert (const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x;
+	bool ok;
+
+	x = d2i_X509 (NULL, &p, (long)len);
+	ok = x != NULL && p == der + len;
+	X509_free (x);
+	ERR_clear_error ();
+	return ok;
+}
+
+/*
+ * tf_x509_parse checks a certificate piece by piece instead of with
+ * d2i_X509; it must never accept one that d2i_X509 refuses. The bytes
+ * before the subject (version, serial, algorithm, issuer, validity) of two
+ * fixtures are set to values that make other tags, lengths and contents,
+ * and both verdicts compared. (d2i_X509 decodes the key too, which makes it
+ * slow: hence two fixtures and a short list of values.)
+ */
+static void
+test_parse_like_openssl (void **state)
+{
+	static const char *const names[] = {"ca", "v1"};
+	static const unsigned char values[] = {0x00, 0x01, 0x02, 0x05, 0x06, 0x0a,
+					       0x13, 0x17, 0x18, 0x30, 0x80, 0xff};
+	unsigned char *buf;
+	size_t i, k, pos, end, accepted = 0;
+	tf_cert_info info;
+
+	(void)state;
+	for (i = 0; i < sizeof (names) / sizeof (names[0]); i++) {
+		cert *c = cert_load (names[i]);
+
+		buf = malloc (c->len);
+		assert_non_null (buf);
+		end = (size_t)(c->info.subject.data - c->der);
+		for (pos = 0; pos < end; pos++) {
+			for (k = 0; k < sizeof (values); k++) {
+				memcpy (buf, c->der, c->len);
+				buf[pos] = values[k];
+				if (!tf_x509_parse (buf, c->len, &info))
+					continue;
+				accepted++;
+				if (!openssl_takes_cert (buf, c->len))
+					fail_msg ("%s: byte %zu set to 0x%02x: accepted, but "
+						  "d2i_X509 refuses it",
+						  names[i], pos, values[k]);
+			}
+		}
+		free (buf);
+		cert_free (c);
+	}
+	assert_true (accepted > 100);
+}
+
 int
 main (void)
 {
@@ -1008,6 +1067,7 @@ main (void)
 	    cmocka_unit_test (test_name_label),
 	    cmocka_unit_test (test_name_valid),
 	    cmocka_unit_test (test_name_valid_like_openssl),
+	    cmocka_unit_test (test_parse_like_openssl),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
