@@ -16,7 +16,9 @@ PKG_LIBS   := $(shell pkg-config --libs sqlite3 openssl 2>/dev/null)
 # The module carries its own SQLite, linked in and hidden by the version
 # script: a host that has loaded another SQLite (Firefox has its own) must not
 # bind the module's calls to it, half to one library and half to the other.
-MODULE_LIBS := -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic $(shell pkg-config --libs openssl 2>/dev/null) -lm -ldl
+# libcrypto is not linked: x509.c loads it on first use (most processes that
+# load the module never need it).
+MODULE_LIBS := -Wl,-Bstatic -lsqlite3 -Wl,-Bdynamic -lm -ldl
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 NSS_CFLAGS := $(shell pkg-config --cflags nss 2>/dev/null)
 NSS_LIBS   := $(shell pkg-config --libs nss 2>/dev/null)

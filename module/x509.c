@@ -14,7 +14,9 @@
 #include "x509.h"
 #include "log.h"
 
+#include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,88 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+/*
+ * libcrypto is loaded on first use, not with the module: most processes
+ * that load a trust module only search it (a TLS handshake's trust lookups
+ * read no certificate), and loading libcrypto was two thirds of the time
+ * dlopen took. Its functions are reached through this table, filled by
+ * dlsym from the same major version the module was built against; a
+ * process that has libcrypto loaded already shares it.
+ */
+#define XSTR(x)	      STR (x)
+#define STR(x)	      #x
+#define CRYPTO_SONAME "libcrypto.so." XSTR (OPENSSL_VERSION_MAJOR)
+
+#define CRYPTO_FUNCTIONS(X)                                                                  \
+	X (ASN1_TIME_free)                                                                   \
+	X (ASN1_TIME_to_tm)                                                                  \
+	X (BASIC_CONSTRAINTS_free)                                                           \
+	X (ERR_peek_last_error)                                                              \
+	X (ERR_peek_last_error_data)                                                         \
+	X (ERR_pop_to_mark)                                                                  \
+	X (ERR_reason_error_string)                                                          \
+	X (ERR_set_mark)                                                                     \
+	X (EVP_Digest)                                                                       \
+	X (EVP_DigestFinal_ex)                                                               \
+	X (EVP_DigestInit_ex)                                                                \
+	X (EVP_DigestUpdate)                                                                 \
+	X (EVP_MD_CTX_free)                                                                  \
+	X (EVP_MD_CTX_new)                                                                   \
+	X (EVP_MD_fetch)                                                                     \
+	X (EVP_MD_free)                                                                      \
+	X (EXTENDED_KEY_USAGE_free)                                                          \
+	X (OBJ_obj2nid)                                                                      \
+	X (OPENSSL_sk_num)                                                                   \
+	X (OPENSSL_sk_value)                                                                 \
+	X (X509V3_EXT_d2i)                                                                   \
+	X (X509_EXTENSION_free)                                                              \
+	X (X509_EXTENSION_get_critical)                                                      \
+	X (X509_EXTENSION_get_object)                                                        \
+	X (d2i_ASN1_TIME)                                                                    \
+	X (d2i_BASIC_CONSTRAINTS)                                                            \
+	X (d2i_X509_EXTENSION)
+
+static struct {
+#define X(f) __typeof__ (f) *f;
+	CRYPTO_FUNCTIONS (X)
+#undef X
+} crypto;
+
+static bool crypto_loaded;
+static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
+
+static void
+crypto_load (void)
+{
+	void *lib;
+
+	lib = dlopen (CRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (lib == NULL) {
+		tf_error ("cannot load %s (%s): certificates cannot be read or hashed",
+			  CRYPTO_SONAME, dlerror ());
+		return;
+	}
+#define X(f)                                                                                 \
+	crypto.f = (__typeof__ (f) *)dlsym (lib, #f);                                        \
+	if (crypto.f == NULL) {                                                              \
+		tf_error ("%s has no %s: certificates cannot be read or hashed",             \
+			  CRYPTO_SONAME, #f);                                                \
+		return;                                                                      \
+	}
+	CRYPTO_FUNCTIONS (X)
+#undef X
+	/* Kept loaded for the life of the process, as a linked library would be. */
+	crypto_loaded = true;
+}
+
+/* true once libcrypto is there to call; logged once when it cannot be. */
+static bool
+crypto_ready (void)
+{
+	pthread_once (&crypto_once, crypto_load);
+	return crypto_loaded;
+}
 
 /* The DER tags the walk meets. */
 #define DER_BOOLEAN      0x01
@@ -461,12 +545,12 @@ openssl_reason (unsigned long before, char *buf, size_t size)
 	unsigned long code;
 	int flags = 0;
 
-	code = ERR_peek_last_error_data (&data, &flags);
+	code = crypto.ERR_peek_last_error_data (&data, &flags);
 	if (code == 0 || code == before) {
 		snprintf (buf, size, "no detail from OpenSSL");
 		return;
 	}
-	reason = ERR_reason_error_string (code);
+	reason = crypto.ERR_reason_error_string (code);
 	if (reason == NULL)
 		reason = "unknown reason";
 	/* The data names the ASN.1 type or field that failed. */
@@ -504,9 +588,9 @@ unix_time (const der_elem *e, int64_t *out)
 	struct tm tm;
 	bool ok;
 
-	t = d2i_ASN1_TIME (NULL, &p, (long)e->tlv.len);
-	ok = t != NULL && p == e->tlv.data + e->tlv.len && ASN1_TIME_to_tm (t, &tm);
-	ASN1_TIME_free (t);
+	t = crypto.d2i_ASN1_TIME (NULL, &p, (long)e->tlv.len);
+	ok = t != NULL && p == e->tlv.data + e->tlv.len && crypto.ASN1_TIME_to_tm (t, &tm);
+	crypto.ASN1_TIME_free (t);
 	if (!ok)
 		return false;
 	*out = days_from_civil ((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 +
@@ -592,14 +676,14 @@ take_basic_constraints (const der_elem *value, tf_cert_info *info)
 
 	if (value->tag == 0)
 		return;
-	bc = d2i_BASIC_CONSTRAINTS (NULL, &p, (long)value->value.len);
+	bc = crypto.d2i_BASIC_CONSTRAINTS (NULL, &p, (long)value->value.len);
 	if (bc == NULL || p != value->value.data + value->value.len) {
 		tf_info ("certificate's basic constraints cannot be decoded; they count as absent");
 	} else {
 		info->has_basic_constraints = true;
 		info->is_ca = bc->ca != 0;
 	}
-	BASIC_CONSTRAINTS_free (bc);
+	crypto.BASIC_CONSTRAINTS_free (bc);
 }
 
 /*
@@ -622,8 +706,12 @@ tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info)
 		return false;
 	memset (info, 0, sizeof (*info));
 	memset (&parts, 0, sizeof (parts));
-	ERR_set_mark ();
-	before = ERR_peek_last_error ();
+	if (!crypto_ready ()) {
+		tf_warn ("certificate not read: %s is not available", CRYPTO_SONAME);
+		return false;
+	}
+	crypto.ERR_set_mark ();
+	before = crypto.ERR_peek_last_error ();
 
 	if (der == NULL || len == 0) {
 		snprintf (why, sizeof (why), "empty");
@@ -688,7 +776,7 @@ out:
 		if (why[0] != '\0')
 			tf_warn ("certificate DER is malformed: %s", why);
 	}
-	ERR_pop_to_mark ();
+	crypto.ERR_pop_to_mark ();
 	return ok;
 }
 
@@ -712,11 +800,11 @@ md_get (int which)
 
 	if (md != NULL)
 		return md;
-	md = EVP_MD_fetch (NULL, md_names[which], NULL);
+	md = crypto.EVP_MD_fetch (NULL, md_names[which], NULL);
 	if (md == NULL)
 		return NULL;
 	if (!atomic_compare_exchange_strong (&md_cache[which], &expected, md)) {
-		EVP_MD_free (md);
+		crypto.EVP_MD_free (md);
 		md = expected;
 	}
 	return md;
@@ -727,8 +815,10 @@ tf_x509_cleanup (void)
 {
 	int i;
 
+	if (!crypto_loaded)
+		return;
 	for (i = 0; i < MD_COUNT; i++)
-		EVP_MD_free (atomic_exchange (&md_cache[i], NULL));
+		crypto.EVP_MD_free (atomic_exchange (&md_cache[i], NULL));
 }
 
 /*
@@ -742,13 +832,17 @@ digest (int which, const void *data, size_t len, unsigned char *out)
 	static const unsigned char nothing;
 	EVP_MD *md;
 
-	ERR_set_mark ();
+	if (!crypto_ready ()) {
+		memset (out, 0, md_sizes[which]);
+		return;
+	}
+	crypto.ERR_set_mark ();
 	md = md_get (which);
-	if (md == NULL || !EVP_Digest (data != NULL ? data : &nothing, len, out, NULL, md, NULL)) {
+	if (md == NULL || !crypto.EVP_Digest (data != NULL ? data : &nothing, len, out, NULL, md, NULL)) {
 		memset (out, 0, md_sizes[which]);
 		tf_warn ("cannot compute %s: OpenSSL does not provide it here", md_labels[which]);
 	}
-	ERR_pop_to_mark ();
+	crypto.ERR_pop_to_mark ();
 }
 
 void
@@ -776,18 +870,22 @@ tf_x509_sha256_pair (const void *a, size_t alen, const void *b, size_t blen, uns
 	EVP_MD *md;
 	bool ok;
 
-	ERR_set_mark ();
+	if (!crypto_ready ()) {
+		memset (out, 0, 32);
+		return;
+	}
+	crypto.ERR_set_mark ();
 	md = md_get (MD_SHA256);
-	ctx = EVP_MD_CTX_new ();
-	ok = md != NULL && ctx != NULL && EVP_DigestInit_ex (ctx, md, NULL) &&
-	     (alen == 0 || EVP_DigestUpdate (ctx, a, alen)) &&
-	     (blen == 0 || EVP_DigestUpdate (ctx, b, blen)) && EVP_DigestFinal_ex (ctx, out, NULL);
-	EVP_MD_CTX_free (ctx);
+	ctx = crypto.EVP_MD_CTX_new ();
+	ok = md != NULL && ctx != NULL && crypto.EVP_DigestInit_ex (ctx, md, NULL) &&
+	     (alen == 0 || crypto.EVP_DigestUpdate (ctx, a, alen)) &&
+	     (blen == 0 || crypto.EVP_DigestUpdate (ctx, b, blen)) && crypto.EVP_DigestFinal_ex (ctx, out, NULL);
+	crypto.EVP_MD_CTX_free (ctx);
 	if (!ok) {
 		memset (out, 0, 32);
 		tf_warn ("cannot compute SHA-256: OpenSSL does not provide it here");
 	}
-	ERR_pop_to_mark ();
+	crypto.ERR_pop_to_mark ();
 }
 
 /*
@@ -1133,8 +1231,8 @@ eku_purposes (EXTENDED_KEY_USAGE *eku)
 	unsigned bits = 0;
 	int i;
 
-	for (i = 0; i < sk_ASN1_OBJECT_num (eku); i++) {
-		switch (OBJ_obj2nid (sk_ASN1_OBJECT_value (eku, i))) {
+	for (i = 0; i < crypto.OPENSSL_sk_num ((const OPENSSL_STACK *)eku); i++) {
+		switch (crypto.OBJ_obj2nid (crypto.OPENSSL_sk_value ((const OPENSSL_STACK *)eku, i))) {
 		case NID_server_auth:
 			bits |= TF_X509_PURPOSE_SERVER;
 			break;
@@ -1167,29 +1265,29 @@ tf_x509_eku_extension (const unsigned char *ext, size_t len, unsigned *purposes,
 
 	*purposes = 0;
 	*critical = false;
-	if (ext == NULL || len == 0 || len > LONG_MAX)
+	if (ext == NULL || len == 0 || len > LONG_MAX || !crypto_ready ())
 		return false;
-	ERR_set_mark ();
-	xe = d2i_X509_EXTENSION (NULL, &p, (long)len);
+	crypto.ERR_set_mark ();
+	xe = crypto.d2i_X509_EXTENSION (NULL, &p, (long)len);
 	if (xe == NULL || p != ext + len) {
 		tf_warn ("stapled extension: not one DER-encoded X.509 extension");
 		goto out;
 	}
-	if (OBJ_obj2nid (X509_EXTENSION_get_object (xe)) != NID_ext_key_usage) {
+	if (crypto.OBJ_obj2nid (crypto.X509_EXTENSION_get_object (xe)) != NID_ext_key_usage) {
 		tf_warn ("stapled extension: only extended key usage (2.5.29.37) is understood");
 		goto out;
 	}
-	eku = X509V3_EXT_d2i (xe);
+	eku = crypto.X509V3_EXT_d2i (xe);
 	if (eku == NULL) {
 		tf_warn ("stapled extension: its extended key usage value is malformed");
 		goto out;
 	}
 	*purposes = eku_purposes (eku);
-	*critical = X509_EXTENSION_get_critical (xe) > 0;
+	*critical = crypto.X509_EXTENSION_get_critical (xe) > 0;
 	ok = true;
 out:
-	EXTENDED_KEY_USAGE_free (eku);
-	X509_EXTENSION_free (xe);
-	ERR_pop_to_mark ();
+	crypto.EXTENDED_KEY_USAGE_free (eku);
+	crypto.X509_EXTENSION_free (xe);
+	crypto.ERR_pop_to_mark ();
 	return ok;
 }
