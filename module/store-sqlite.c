@@ -16,7 +16,6 @@
 #include "store.h"
 
 #include "log.h"
-#include "x509.h"
 
 #include <sqlite3.h>
 
@@ -31,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -74,9 +74,8 @@ enum {
 };
 
 /*
- * The key hashes: the store's indexes are on these 64-bit integers (the
- * first eight bytes of a SHA-256 of the key) rather than on the keys'
- * bytes, which made every insert descend and grow seven indexes of blobs a
+ * The key hashes: the store's indexes are on these 64-bit integers (a
+ * keyed SipHash of the key, key_hash) rather than on the keys' bytes, which made every insert descend and grow seven indexes of blobs a
  * hundred bytes wide. A lookup matches the hash through the index, then the
  * bytes themselves. INSERT and UPDATE bind them at ?N after the id.
  */
@@ -150,9 +149,9 @@ static const char schema_sql[] =
 	" sha1_h INTEGER,"
 	" spki_h INTEGER);"
 	/*
-	 * One record per issuer and serial. Enforced on a truncated SHA-256 of
-	 * the two: a collision made on purpose would take 2^64 work to hit a
-	 * given certificate's.
+	 * One record per issuer and serial, enforced on the hash of the two:
+	 * keyed with the store's random key, no collision can be made on
+	 * purpose without it, and one by chance is a 2^-64 event per pair.
 	 */
 	"CREATE UNIQUE INDEX records_issuer_serial ON records (issuer_serial_h);"
 	"CREATE INDEX records_seq ON records (seq);"
@@ -259,6 +258,9 @@ struct tf_store {
 	char *path;
 	bool read_only;
 	sqlite3_stmt *stmts[ST_COUNT];
+
+	/* SipHash key of the key-hash columns, read from meta at open. */
+	uint64_t hash_k0, hash_k1;
 
 	/* What this connection has seen. */
 	bool refreshed;       /* a refresh has completed since open */
@@ -904,6 +906,49 @@ out:
 	return rv;
 }
 
+/* The store's SipHash key, made at random when the store is. */
+static CK_RV
+create_hash_key (tf_store *store)
+{
+	uint64_t key[2];
+	char sql[160];
+	int rc;
+
+	if (getrandom (key, sizeof (key), 0) != (ssize_t)sizeof (key)) {
+		tf_error ("store %s: no random bytes for its key (%s)", store->path,
+		          strerror (errno));
+		return CKR_FUNCTION_FAILED;
+	}
+	snprintf (sql, sizeof (sql),
+	          "INSERT INTO meta (key, value) VALUES ('hash_key0', %lld), ('hash_key1', %lld)",
+	          (long long)key[0], (long long)key[1]);
+	rc = sqlite3_exec (store->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sql_error (store, rc, "writing its key");
+	return CKR_OK;
+}
+
+/* Reads the store's SipHash key; a store without one is damaged. */
+static CK_RV
+read_hash_key (tf_store *store)
+{
+	int64_t k0 = 0, k1 = 0;
+	int rc;
+
+	rc = query_int (store->db, "SELECT value FROM meta WHERE key = 'hash_key0'", &k0);
+	if (rc == SQLITE_OK)
+		rc = query_int (store->db, "SELECT value FROM meta WHERE key = 'hash_key1'", &k1);
+	if (rc == SQLITE_CORRUPT) {
+		tf_error ("store %s is damaged: its key is missing", store->path);
+		return CKR_DEVICE_ERROR;
+	}
+	if (rc != SQLITE_OK)
+		return sql_error (store, rc, "reading its key");
+	store->hash_k0 = (uint64_t)k0;
+	store->hash_k1 = (uint64_t)k1;
+	return CKR_OK;
+}
+
 /* Writes schema version 1 into an empty store, in one transaction. */
 static CK_RV
 create_schema (tf_store *store)
@@ -923,6 +968,8 @@ create_schema (tf_store *store)
 		if (rc != SQLITE_OK)
 			rv = sql_error (store, rc, "creating its tables");
 	}
+	if (rv == CKR_OK && empty)
+		rv = create_hash_key (store);
 	if (rv == CKR_OK) {
 		rc = sqlite3_exec (store->db, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
@@ -1043,6 +1090,9 @@ store_open (const char *path, bool read_only, tf_store **out)
 		if (rv != CKR_OK)
 			goto out;
 	}
+	rv = read_hash_key (store);
+	if (rv != CKR_OK)
+		goto out;
 	rv = prepare_statements (store);
 	if (rv != CKR_OK)
 		goto out;
@@ -1212,57 +1262,133 @@ bind_string (sqlite3_stmt *stmt, int col, const char *text)
 	return sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
 }
 
-/* A key's index hash: the first eight bytes of SHA-256 (a, then b), as an integer. */
-static sqlite3_int64
-key_hash (const void *a, size_t alen, const void *b, size_t blen)
-{
-	unsigned char digest[32];
-	uint64_t h = 0;
-	int i;
+/*
+ * SipHash-2-4, fed in pieces: the store's key hashes. Keyed with the store's
+ * own random key, so that nobody without the file can make two keys
+ * collide (the one-record-per-issuer+serial rule is a UNIQUE index on one).
+ */
+typedef struct {
+	uint64_t v0, v1, v2, v3;
+	uint64_t tail; /* bytes not yet in a whole word, little-endian */
+	size_t len;    /* bytes fed in all */
+} siphash;
 
-	tf_x509_sha256_pair (a, alen, b, blen, digest);
-	for (i = 0; i < 8; i++)
-		h = h << 8 | digest[i];
-	return (sqlite3_int64)h;
+#define ROTL(x, b) (uint64_t) (((x) << (b)) | ((x) >> (64 - (b))))
+
+static void
+sip_rounds (siphash *h, int n)
+{
+	while (n-- > 0) {
+		h->v0 += h->v1;
+		h->v1 = ROTL (h->v1, 13);
+		h->v1 ^= h->v0;
+		h->v0 = ROTL (h->v0, 32);
+		h->v2 += h->v3;
+		h->v3 = ROTL (h->v3, 16);
+		h->v3 ^= h->v2;
+		h->v0 += h->v3;
+		h->v3 = ROTL (h->v3, 21);
+		h->v3 ^= h->v0;
+		h->v2 += h->v1;
+		h->v1 = ROTL (h->v1, 17);
+		h->v1 ^= h->v2;
+		h->v2 = ROTL (h->v2, 32);
+	}
+}
+
+static void
+sip_word (siphash *h, uint64_t m)
+{
+	h->v3 ^= m;
+	sip_rounds (h, 2);
+	h->v0 ^= m;
+}
+
+static void
+sip_init (siphash *h, uint64_t k0, uint64_t k1)
+{
+	h->v0 = k0 ^ 0x736f6d6570736575ULL;
+	h->v1 = k1 ^ 0x646f72616e646f6dULL;
+	h->v2 = k0 ^ 0x6c7967656e657261ULL;
+	h->v3 = k1 ^ 0x7465646279746573ULL;
+	h->tail = 0;
+	h->len = 0;
+}
+
+static void
+sip_update (siphash *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h->tail |= (uint64_t)p[i] << (8 * (h->len % 8));
+		if (++h->len % 8 == 0) {
+			sip_word (h, h->tail);
+			h->tail = 0;
+		}
+	}
+}
+
+static uint64_t
+sip_final (siphash *h)
+{
+	sip_word (h, h->tail | (uint64_t)(h->len & 0xff) << 56);
+	h->v2 ^= 0xff;
+	sip_rounds (h, 4);
+	return h->v0 ^ h->v1 ^ h->v2 ^ h->v3;
+}
+
+/* A key's index hash: a, then b, hashed under the store's key. */
+static sqlite3_int64
+key_hash (const tf_store *store, const void *a, size_t alen, const void *b, size_t blen)
+{
+	siphash h;
+
+	sip_init (&h, store->hash_k0, store->hash_k1);
+	sip_update (&h, a, alen);
+	sip_update (&h, b, blen);
+	return (sqlite3_int64)sip_final (&h);
 }
 
 /* Binds a key's hash at ?n; an empty key (stored as NULL) gets NULL. */
 static int
-bind_key_hash (sqlite3_stmt *stmt, int n, const tf_bytes *a, const tf_bytes *b)
+bind_key_hash (const tf_store *store, sqlite3_stmt *stmt, int n, const tf_bytes *a,
+               const tf_bytes *b)
 {
 	if (a->len == 0 && (b == NULL || b->len == 0))
 		return sqlite3_bind_null (stmt, n);
 	return sqlite3_bind_int64 (stmt, n,
-	                           key_hash (a->data, a->len, b != NULL ? b->data : NULL,
+	                           key_hash (store, a->data, a->len, b != NULL ? b->data : NULL,
 	                                     b != NULL ? b->len : 0));
 }
 
 /* Binds the key hashes of ST_INSERT / ST_UPDATE (ST_UPDATE_UNKEYED has none). */
 static int
-bind_key_hashes (sqlite3_stmt *stmt, const tf_record *rec)
+bind_key_hashes (const tf_store *store, sqlite3_stmt *stmt, const tf_record *rec)
 {
 	tf_bytes sha1 = {(unsigned char *)rec->sha1, rec->has_hash ? sizeof (rec->sha1) : 0};
 	int rc;
 
 	if (sqlite3_bind_parameter_count (stmt) < KEY_PARAM (KEY_COUNT - 1))
 		return SQLITE_OK;
-	rc = bind_key_hash (stmt, KEY_PARAM (KEY_ISSUER_SERIAL), &rec->issuer, &rec->serial);
+	rc = bind_key_hash (store, stmt, KEY_PARAM (KEY_ISSUER_SERIAL), &rec->issuer, &rec->serial);
 	if (rc == SQLITE_OK)
-		rc = bind_key_hash (stmt, KEY_PARAM (KEY_SUBJECT), &rec->subject, NULL);
+		rc = bind_key_hash (store, stmt, KEY_PARAM (KEY_SUBJECT), &rec->subject, NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_key_hash (stmt, KEY_PARAM (KEY_CKAID), &rec->id, NULL);
+		rc = bind_key_hash (store, stmt, KEY_PARAM (KEY_CKAID), &rec->id, NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_key_hash (stmt, KEY_PARAM (KEY_LABEL), &rec->label, NULL);
+		rc = bind_key_hash (store, stmt, KEY_PARAM (KEY_LABEL), &rec->label, NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_key_hash (stmt, KEY_PARAM (KEY_SHA1), &sha1, NULL);
+		rc = bind_key_hash (store, stmt, KEY_PARAM (KEY_SHA1), &sha1, NULL);
 	if (rc == SQLITE_OK)
-		rc = bind_key_hash (stmt, KEY_PARAM (KEY_SPKI), &rec->spki_sha1, NULL);
+		rc = bind_key_hash (store, stmt, KEY_PARAM (KEY_SPKI), &rec->spki_sha1, NULL);
 	return rc;
 }
 
 /* Binds ?1..?22 of ST_INSERT / ST_UPDATE. rec must outlive the statement's use. */
 static int
-bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
+bind_record (const tf_store *store, sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
 {
 	const tf_bytes *bytes;
 	size_t i;
@@ -1302,7 +1428,7 @@ bind_record (sqlite3_stmt *stmt, const tf_record *rec, int64_t seq)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64 (stmt, COL_NOT_AFTER, rec->not_after);
 	if (rc == SQLITE_OK)
-		rc = bind_key_hashes (stmt, rec);
+		rc = bind_key_hashes (store, stmt, rec);
 	return rc;
 }
 
@@ -1637,7 +1763,7 @@ insert_record (tf_store *store, tf_record *rec, int64_t seq)
 	CK_RV rv = CKR_OK;
 	int rc;
 
-	rc = bind_record (stmt, rec, seq);
+	rc = bind_record (store, stmt, rec, seq);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step (stmt);
 	if (rc == SQLITE_DONE) {
@@ -1682,7 +1808,7 @@ update_record (tf_store *store, tf_record *rec, const tf_record *old, int64_t se
 	CK_RV rv = CKR_OK;
 	int rc;
 
-	rc = bind_record (stmt, rec, seq);
+	rc = bind_record (store, stmt, rec, seq);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64 (stmt, COL_COUNT, rec->store_id);
 	if (rc == SQLITE_OK)
@@ -1865,7 +1991,8 @@ store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, con
 		rc = bind_key (stmt, 2, b, blen);
 	if (rc == SQLITE_OK && key != TF_STORE_ALL)
 		rc = sqlite3_bind_int64 (stmt, 3,
-		                         key_hash (a, alen, key == TF_STORE_BY_ISSUER_SERIAL ? b : NULL,
+		                         key_hash (store, a, alen,
+		                                   key == TF_STORE_BY_ISSUER_SERIAL ? b : NULL,
 		                                   key == TF_STORE_BY_ISSUER_SERIAL ? blen : 0));
 	if (rc == SQLITE_OK) {
 		while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {

@@ -752,6 +752,78 @@ test_other_programs_database (void **state)
 	assert_logged ("another program");
 }
 
+/* The key of the store's key hashes is part of it: without it, the store is damaged. */
+static void
+test_hash_key_missing (void **state)
+{
+	fixture *fx = *state;
+
+	tf_store_close (open_store (fx->path));
+	raw_sql (fx->path, "DELETE FROM meta WHERE key = 'hash_key1'");
+	assert_refused (fx->path, CKR_DEVICE_ERROR);
+	assert_logged ("is damaged: its key is missing");
+}
+
+/* Each store makes its own key; lookups by every key kind find what was put. */
+static void
+test_hash_keys (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store;
+	tf_record *rec;
+	seen s = {0};
+	char *other;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int64_t keys[2] = {0, 0};
+	int i;
+
+	store = open_store (fx->path);
+	rec = make_record (7);
+	assert_int_equal (tf_store_put (store, rec), CKR_OK);
+	assert_int_equal (tf_store_lookup (store, TF_STORE_BY_ISSUER_SERIAL, rec->issuer.data,
+					   rec->issuer.len, rec->serial.data, rec->serial.len, &s,
+					   collect_record),
+			  CKR_OK);
+	assert_int_equal (tf_store_lookup (store, TF_STORE_BY_SUBJECT, rec->subject.data,
+					   rec->subject.len, NULL, 0, &s, collect_record),
+			  CKR_OK);
+	assert_int_equal (tf_store_lookup (store, TF_STORE_BY_ID, rec->id.data, rec->id.len, NULL,
+					   0, &s, collect_record),
+			  CKR_OK);
+	assert_int_equal (tf_store_lookup (store, TF_STORE_BY_SHA1, rec->sha1, sizeof (rec->sha1),
+					   NULL, 0, &s, collect_record),
+			  CKR_OK);
+	assert_int_equal (s.n_recs, 4);
+	/* A serial one byte off is another key. */
+	rec->serial.data[rec->serial.len - 1] ^= 1;
+	assert_int_equal (tf_store_lookup (store, TF_STORE_BY_ISSUER_SERIAL, rec->issuer.data,
+					   rec->issuer.len, rec->serial.data, rec->serial.len, &s,
+					   collect_record),
+			  CKR_OK);
+	assert_int_equal (s.n_recs, 4);
+	seen_clear (&s);
+	tf_record_free (rec);
+	tf_store_close (store);
+
+	assert_true (asprintf (&other, "%s.other", fx->path) > 0);
+	tf_store_close (open_store (other));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal (sqlite3_open (i == 0 ? fx->path : other, &db), SQLITE_OK);
+		assert_int_equal (sqlite3_prepare_v2 (db,
+						      "SELECT value FROM meta WHERE key = 'hash_key0'",
+						      -1, &stmt, NULL),
+				  SQLITE_OK);
+		assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+		keys[i] = sqlite3_column_int64 (stmt, 0);
+		sqlite3_finalize (stmt);
+		sqlite3_close (db);
+	}
+	assert_true (keys[0] != keys[1]);
+	unlink (other);
+	free (other);
+}
+
 static void
 test_damaged (void **state)
 {
@@ -1083,6 +1155,8 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_round_trip, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_update, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_put_over, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_hash_key_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_hash_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_refresh_sees_other_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_own_commit_not_redelivered, setup, teardown),
