@@ -1384,9 +1384,10 @@ test_find_by_empty_label (void **state)
 	assert_int_equal (found[0], h);
 }
 
-#ifdef TF_ABUSE_PENDING
-
-/* 5.6 C_Login: no SO login while a read-only session is open; no second user type. */
+/*
+ * 5.6 C_Login: no SO login while a read-only session is open, no second user
+ * type; C_OpenSession: no read-only session while the SO is logged in.
+ */
 static void
 test_login_so (void **state)
 {
@@ -1401,7 +1402,28 @@ test_login_so (void **state)
 	assert_int_equal (si.state, CKS_RW_SO_FUNCTIONS);
 	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_USER, NULL, 0),
 		   CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_SO, NULL, 0), CKR_USER_ALREADY_LOGGED_IN);
+	/* 5.6 C_OpenSession: no read-only session while the SO is logged in. */
+	expect_rv (SPEC_C_OpenSession,
+		   f->C_OpenSession (TF_SLOT_SESSION, CKF_SERIAL_SESSION, NULL, NULL, &ro),
+		   CKR_SESSION_READ_WRITE_SO_EXISTS);
+	/* The other token has a login of its own. */
+	ro = open_session (TF_SLOT_PERSISTENT, CKF_SERIAL_SESSION);
+	expect_rv (SPEC_C_GetSessionInfo, f->C_GetSessionInfo (ro, &si), CKR_OK);
+	assert_int_equal (si.state, CKS_RO_PUBLIC_SESSION);
+	expect_rv (SPEC_C_Logout, f->C_Logout (rw), CKR_OK);
+	expect_rv (SPEC_C_GetSessionInfo, f->C_GetSessionInfo (rw, &si), CKR_OK);
+	assert_int_equal (si.state, CKS_RW_PUBLIC_SESSION);
+	/* Back to public: the user logs in as NSS and p11-kit do, with any PIN. */
+	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_USER, (CK_UTF8CHAR_PTR) "0000", 4), CKR_OK);
+	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_SO, NULL, 0),
+		   CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+	ro = open_session (TF_SLOT_SESSION, CKF_SERIAL_SESSION);
+	expect_rv (SPEC_C_GetSessionInfo, f->C_GetSessionInfo (ro, &si), CKR_OK);
+	assert_int_equal (si.state, CKS_RO_USER_FUNCTIONS);
 }
+
+#ifdef TF_ABUSE_PENDING
 
 /* gcr pins one certificate for two peers (two assertions). */
 static void
@@ -1506,8 +1528,8 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_store_row_positive_without_hash, setup,
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_find_by_empty_label, setup, teardown),
-#ifdef TF_ABUSE_PENDING
 		cmocka_unit_test_setup_teardown (test_login_so, setup, teardown),
+#ifdef TF_ABUSE_PENDING
 		cmocka_unit_test_setup_teardown (test_destroy_pinned_keeps_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_find_extension_by_value, setup, teardown),
 #endif
