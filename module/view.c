@@ -749,6 +749,23 @@ extension_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)
 	}
 }
 
+/*
+ * A stapled value passed tf_x509_eku_extension when it was written (OpenSSL
+ * takes some BER there, so only the tags are looked at, not the lengths'
+ * form), and a derived one is built as one.
+ */
+bool
+tf_view_may_be_extension (const void *value, size_t len)
+{
+	const unsigned char *p = value;
+	size_t hdr;
+
+	if (p == NULL || len < 4 || p[0] != 0x30)
+		return false;
+	hdr = p[1] < 0x80 ? 2 : 2 + (size_t)(p[1] & 0x7f);
+	return hdr < len && p[hdr] == 0x06;
+}
+
 /* p11-kit's trust assertions: anchored, distrusted, pinned to a peer. */
 static bool
 assertion_attr (const tf_record *rec, tf_view view, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)

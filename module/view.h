@@ -68,6 +68,14 @@ bool tf_view_host (const tf_record *rec, unsigned n, const char **start, size_t 
 /* The DER INTEGER's tag and length octets (the serial is well formed). */
 size_t tf_view_integer_header (const tf_bytes *serial);
 
+/*
+ * false when a CKA_VALUE of len bytes can be no stapled extension's: every
+ * extension view's value is an X.509 Extension, a SEQUENCE that opens with
+ * an OBJECT IDENTIFIER, and a certificate (which opens with a SEQUENCE) is
+ * never one. Cheap: it looks at the first tags only.
+ */
+bool tf_view_may_be_extension (const void *value, size_t len);
+
 /* NSS sends a serial as DER, then raw: true when attr is either form of rec's. */
 bool tf_view_match_serial (const tf_record *rec, const CK_ATTRIBUTE *attr);
 

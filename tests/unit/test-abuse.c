@@ -1423,6 +1423,48 @@ test_login_so (void **state)
 	assert_int_equal (si.state, CKS_RO_USER_FUNCTIONS);
 }
 
+/* 5.7 C_FindObjectsInit: a stapled extension is found by its CKA_VALUE, class or not. */
+static void
+test_find_extension_by_value (void **state)
+{
+	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
+	static const unsigned char eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
+					     0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+					     0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION);
+	CK_OBJECT_HANDLE cert = create_ca (s, CK_TRUE), ext, found[2];
+	CK_OBJECT_CLASS klass = TF_CKO_X_CERTIFICATE_EXTENSION;
+	unsigned char spki[1024];
+	CK_ATTRIBUTE key = { CKA_PUBLIC_KEY_INFO, spki, sizeof (spki) };
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &klass, sizeof (klass) },
+		{ CKA_TOKEN, (void *)&yes, sizeof (yes) },
+		{ CKA_PUBLIC_KEY_INFO, spki, 0 },
+		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
+		{ CKA_VALUE, (void *)eku, sizeof (eku) },
+	};
+	CK_ULONG n = 0;
+
+	expect_rv (SPEC_C_GetAttributeValue, f->C_GetAttributeValue (s, cert, &key, 1), CKR_OK);
+	tmpl[2].ulValueLen = key.ulValueLen;
+	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &ext), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, tmpl + 4, 1), CKR_OK);
+	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
+	assert_int_equal (n, 1);
+	assert_int_equal (found[0], ext);
+
+	/* A certificate's value, with no class, still names the certificate alone. */
+	tmpl[4].pValue = ca_der;
+	tmpl[4].ulValueLen = ca_len;
+	n = 0;
+	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, tmpl + 4, 1), CKR_OK);
+	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
+	assert_int_equal (n, 1);
+	assert_int_equal (found[0], cert);
+}
+
 #ifdef TF_ABUSE_PENDING
 
 /* gcr pins one certificate for two peers (two assertions). */
@@ -1470,39 +1512,6 @@ test_destroy_pinned_keeps_handles (void **state)
 }
 
 
-/* 5.7 C_FindObjectsInit: a stapled extension is found by its CKA_VALUE, class or not. */
-static void
-test_find_extension_by_value (void **state)
-{
-	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
-	static const unsigned char eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
-					     0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
-					     0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
-	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION);
-	CK_OBJECT_HANDLE cert = create_ca (s, CK_TRUE), ext, found[2];
-	CK_OBJECT_CLASS klass = TF_CKO_X_CERTIFICATE_EXTENSION;
-	unsigned char spki[1024];
-	CK_ATTRIBUTE key = { CKA_PUBLIC_KEY_INFO, spki, sizeof (spki) };
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &klass, sizeof (klass) },
-		{ CKA_TOKEN, (void *)&yes, sizeof (yes) },
-		{ CKA_PUBLIC_KEY_INFO, spki, 0 },
-		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
-		{ CKA_VALUE, (void *)eku, sizeof (eku) },
-	};
-	CK_ULONG n = 0;
-
-	expect_rv (SPEC_C_GetAttributeValue, f->C_GetAttributeValue (s, cert, &key, 1), CKR_OK);
-	tmpl[2].ulValueLen = key.ulValueLen;
-	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &ext), CKR_OK);
-	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, tmpl + 4, 1), CKR_OK);
-	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
-	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
-	assert_int_equal (n, 1);
-	assert_int_equal (found[0], ext);
-}
-
-
 #endif
 
 int
@@ -1529,9 +1538,9 @@ main (void)
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_find_by_empty_label, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_login_so, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_find_extension_by_value, setup, teardown),
 #ifdef TF_ABUSE_PENDING
 		cmocka_unit_test_setup_teardown (test_destroy_pinned_keeps_handles, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_find_extension_by_value, setup, teardown),
 #endif
 	};
 	char path[512];

@@ -496,6 +496,14 @@ test_partial_decision_staples_eku (void **state)
 	assert_int_equal (v.ulValueLen, sizeof (email_eku));
 	assert_memory_equal (value, email_eku, sizeof (email_eku));
 	assert_false (get_bool (found[0], TF_CKA_X_CRITICAL));
+	/* Found by its value alone too, with no class (through the records). */
+	{
+		CK_ATTRIBUTE by_value[] = { { CKA_VALUE, value, v.ulValueLen } };
+		CK_OBJECT_HANDLE same[4];
+
+		assert_int_equal (find (by_value, 1, same, 4), 1);
+		assert_int_equal (same[0], found[0]);
+	}
 	/* It follows the decision: it cannot be destroyed on its own. */
 	assert_rv (f->C_DestroyObject (s, found[0]), CKR_ACTION_PROHIBITED);
 	/* Trusted for every purpose, nothing narrows it. */
