@@ -57,8 +57,10 @@ record_clear (tf_record *rec)
 	tf_bytes_clear (&rec->stapled_eku);
 	tf_bytes_clear (&rec->spki_sha1);
 	free (rec->hosts);
+	free (rec->live_hosts);
 	free (rec->creator);
 	rec->hosts = NULL;
+	rec->live_hosts = NULL;
 	rec->creator = NULL;
 }
 
@@ -101,6 +103,7 @@ tf_record_dup (const tf_record *rec)
 	memset (&copy->stapled_eku, 0, sizeof (tf_bytes));
 	memset (&copy->spki_sha1, 0, sizeof (tf_bytes));
 	copy->hosts = NULL;
+	copy->live_hosts = NULL;
 	copy->creator = NULL;
 
 	if (!tf_bytes_set (&copy->der, rec->der.data, rec->der.len) ||
@@ -112,11 +115,65 @@ tf_record_dup (const tf_record *rec)
 	    !tf_bytes_set (&copy->email, rec->email.data, rec->email.len) ||
 	    !tf_bytes_set (&copy->stapled_eku, rec->stapled_eku.data, rec->stapled_eku.len) ||
 	    !tf_bytes_set (&copy->spki_sha1, rec->spki_sha1.data, rec->spki_sha1.len) ||
-	    !dup_string (&copy->hosts, rec->hosts) || !dup_string (&copy->creator, rec->creator)) {
+	    !dup_string (&copy->hosts, rec->hosts) ||
+	    !dup_string (&copy->live_hosts, rec->live_hosts) ||
+	    !dup_string (&copy->creator, rec->creator)) {
 		tf_record_free (copy);
 		return NULL;
 	}
 	return copy;
+}
+
+/* true when some slot of a list is empty: first, last, or between two commas. */
+static bool
+has_tombstone (const char *hosts)
+{
+	size_t n = strlen (hosts);
+
+	return n == 0 || hosts[0] == ',' || hosts[n - 1] == ',' || strstr (hosts, ",,") != NULL;
+}
+
+bool
+tf_record_set_hosts (tf_record *rec, char *hosts)
+{
+	const char *p, *end;
+	char *live = NULL, *out;
+	size_t len;
+
+	if (hosts != NULL && has_tombstone (hosts)) {
+		live = malloc (strlen (hosts) + 1);
+		if (live == NULL) {
+			free (hosts);
+			return false;
+		}
+		out = live;
+		p = hosts;
+		for (;;) {
+			end = strchr (p, ',');
+			len = end != NULL ? (size_t)(end - p) : strlen (p);
+			if (len > 0) {
+				if (out > live)
+					*out++ = ',';
+				memcpy (out, p, len);
+				out += len;
+			}
+			if (end == NULL)
+				break;
+			p = end + 1;
+		}
+		*out = '\0';
+	}
+	free (rec->hosts);
+	free (rec->live_hosts);
+	rec->hosts = hosts;
+	rec->live_hosts = live;
+	return true;
+}
+
+const char *
+tf_record_live_hosts (const tf_record *rec)
+{
+	return rec->live_hosts != NULL ? rec->live_hosts : rec->hosts;
 }
 
 bool

@@ -62,8 +62,15 @@ extern const CK_ATTRIBUTE_TYPE tf_view_pkcs_purpose[TF_PURPOSE_COUNT];
 const char *tf_view_purpose_oid (int purpose);
 bool tf_view_oid_purpose (const void *oid, size_t len, int *purpose);
 
-/* The n-th pinned host of a record (start and length in rec->hosts); false past the end. */
+/*
+ * The pinned host in slot n of a record: false past the last slot and for a
+ * tombstone. start and len (in rec->hosts) are set for every slot there is,
+ * a tombstone's len being 0.
+ */
 bool tf_view_host (const tf_record *rec, unsigned n, const char **start, size_t *len);
+
+/* The number of host slots of a record, tombstones included. */
+unsigned tf_view_host_slots (const tf_record *rec);
 
 /* The DER INTEGER's tag and length octets (the serial is well formed). */
 size_t tf_view_integer_header (const tf_bytes *serial);

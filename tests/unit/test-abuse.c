@@ -11,13 +11,6 @@
  * Which codes each function may return is tests/fuzz/pkcs11-spec.h, shared
  * with the fuzz targets. Where the specification ranks the codes (5.1.8: a
  * session code before any other), the test asks for that one exactly.
- *
- * Tests of behaviour the module does not have yet, each a departure from the
- * specification found by this file or the fuzz targets, are built only with
- * -DTF_ABUSE_PENDING, so that make check stays green until they are fixed:
- *
- *   make BUILD=build/pending CFLAGS='-O2 -g -DTF_ABUSE_PENDING' \
- *	build/pending/tests/test-abuse && build/pending/tests/test-abuse
  */
 #include "unit.h"
 
@@ -1251,7 +1244,7 @@ test_close_while_searching (void **state)
 	run_race ("the application's mutexes");
 }
 
-/* ---- departures from the specification, not yet fixed ------------------------------------ */
+/* ---- departures from the specification, found here or by the fuzz targets ------------------ */
 
 /* 5.6 C_Login: CKU_CONTEXT_SPECIFIC with no operation that needs it. */
 static void
@@ -1465,8 +1458,6 @@ test_find_extension_by_value (void **state)
 	assert_int_equal (found[0], cert);
 }
 
-#ifdef TF_ABUSE_PENDING
-
 /* gcr pins one certificate for two peers (two assertions). */
 static void
 pin (CK_SESSION_HANDLE s, const char *peer, CK_OBJECT_HANDLE *h)
@@ -1511,9 +1502,6 @@ test_destroy_pinned_keeps_handles (void **state)
 	expect_rv (SPEC_C_DestroyObject, f->C_DestroyObject (s, b), CKR_OK);
 }
 
-
-#endif
-
 int
 main (void)
 {
@@ -1539,9 +1527,7 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_find_by_empty_label, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_login_so, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_find_extension_by_value, setup, teardown),
-#ifdef TF_ABUSE_PENDING
 		cmocka_unit_test_setup_teardown (test_destroy_pinned_keeps_handles, setup, teardown),
-#endif
 	};
 	char path[512];
 	int rc;
