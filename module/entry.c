@@ -551,6 +551,8 @@ tf_C_OpenSession (CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY no
 		rv = CKR_SESSION_PARALLEL_NOT_SUPPORTED;
 	else if (!tf_token_present (tok))
 		rv = CKR_TOKEN_NOT_PRESENT;
+	else if (!(flags & CKF_RW_SESSION) && tok->login == TF_LOGIN_SO)
+		rv = CKR_SESSION_READ_WRITE_SO_EXISTS; /* the SO works in R/W sessions only */
 	else if ((flags & CKF_RW_SESSION) && tok->write_protected) {
 		tf_warn ("token \"%s\" is write-protected%s%s: no read/write session", tok->label,
 			 tok->path != NULL ? ": store " : "", tok->path != NULL ? tok->path : "");
@@ -572,7 +574,7 @@ close_session (tf_session *session)
 	tf_token_drop_session_objects (tok, session->handle);
 	tf_session_close (session);
 	if (tf_session_count (tok->slot, false) == 0)
-		tok->logged_in = false;
+		tok->login = TF_LOGIN_PUBLIC;
 }
 
 static CK_RV
@@ -610,6 +612,24 @@ tf_C_CloseAllSessions (CK_SLOT_ID slot)
 	return rv;
 }
 
+/*
+ * 5.6 C_GetSessionInfo, "session states": a login shows in every session of
+ * the token. No read-only session exists while the SO is logged in
+ * (C_OpenSession and C_Login refuse it).
+ */
+static CK_STATE
+session_state (const tf_token *tok, bool rw)
+{
+	switch (tok->login) {
+	case TF_LOGIN_USER:
+		return rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+	case TF_LOGIN_SO:
+		return CKS_RW_SO_FUNCTIONS;
+	default:
+		return rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+	}
+}
+
 static CK_RV
 tf_C_GetSessionInfo (CK_SESSION_HANDLE handle, CK_SESSION_INFO_PTR info)
 {
@@ -629,39 +649,57 @@ tf_C_GetSessionInfo (CK_SESSION_HANDLE handle, CK_SESSION_INFO_PTR info)
 		info->slotID = session->slot;
 		info->flags = session->flags;
 		info->ulDeviceError = 0;
-		if (tok->logged_in)
-			info->state = rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
-		else
-			info->state = rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+		info->state = session_state (tok, rw);
 	}
 	unlock ();
 	return rv;
 }
 
-/* No login is ever needed; one is accepted so that clients that insist can go on. */
+/*
+ * 5.6 C_Login. No login is ever needed (no PIN, no private objects); one is
+ * accepted so that clients that insist can go on (NSS and p11-kit log in as
+ * the user now and then, whatever PIN they hold). Who is logged in is still
+ * tracked as the specification says: one user type at a time, and the SO
+ * only when no read-only session is open, since the SO works in R/W sessions.
+ */
 static CK_RV
 tf_C_Login (CK_SESSION_HANDLE handle, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	tf_session *session;
 	tf_token *tok;
+	tf_login want;
 	CK_RV rv;
 
 	rv = enter ();
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);
-	if (rv == CKR_OK && user != CKU_USER && user != CKU_SO && user != CKU_CONTEXT_SPECIFIC)
-		rv = CKR_USER_TYPE_INVALID;
-	else if (rv == CKR_OK && user == CKU_CONTEXT_SPECIFIC)
+	if (rv != CKR_OK)
+		goto out;
+	if (user == CKU_CONTEXT_SPECIFIC) {
 		rv = CKR_OPERATION_NOT_INITIALIZED; /* no operation here ever needs it */
-	else if (rv == CKR_OK && tok->logged_in)
+		goto out;
+	}
+	if (user != CKU_USER && user != CKU_SO) {
+		rv = CKR_USER_TYPE_INVALID;
+		goto out;
+	}
+	want = user == CKU_SO ? TF_LOGIN_SO : TF_LOGIN_USER;
+	if (tok->login == want)
 		rv = CKR_USER_ALREADY_LOGGED_IN;
-	else if (rv == CKR_OK)
-		tok->logged_in = true;
+	else if (tok->login != TF_LOGIN_PUBLIC)
+		rv = CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+	else if (want == TF_LOGIN_SO &&
+		 tf_session_count (tok->slot, false) != tf_session_count (tok->slot, true))
+		rv = CKR_SESSION_READ_ONLY_EXISTS;
+	else
+		tok->login = want;
+out:
 	unlock ();
 	return rv;
 }
 
+/* 5.6 C_Logout: every session of the token goes back to public. */
 static CK_RV
 tf_C_Logout (CK_SESSION_HANDLE handle)
 {
@@ -673,10 +711,10 @@ tf_C_Logout (CK_SESSION_HANDLE handle)
 	if (rv != CKR_OK)
 		return rv;
 	rv = get_session (handle, &session, &tok);
-	if (rv == CKR_OK && !tok->logged_in)
+	if (rv == CKR_OK && tok->login == TF_LOGIN_PUBLIC)
 		rv = CKR_USER_NOT_LOGGED_IN;
 	else if (rv == CKR_OK)
-		tok->logged_in = false;
+		tok->login = TF_LOGIN_PUBLIC;
 	unlock ();
 	return rv;
 }

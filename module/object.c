@@ -335,13 +335,21 @@ tf_object_find (tf_token *tok, const CK_ATTRIBUTE *tmpl, CK_ULONG count, bool ma
 	if (has_class && !record_class (klass))
 		goto out;
 
-	/* The most selective key the template names; every key is exact. */
+	/*
+	 * The most selective key the template names; every key is exact.
+	 * CKA_VALUE is a key for certificates only: a stapled extension's value
+	 * may be derived from the decision, and changes with the time when the
+	 * decision ends, so no index can hold it. A search that may be for an
+	 * extension's value (of its class, or of no class and shaped like one)
+	 * goes on to the next key, or through every record.
+	 */
 	issuer = tf_attrs_find (tmpl, count, CKA_ISSUER);
 	serial = tf_attrs_find (tmpl, count, CKA_SERIAL_NUMBER);
 	if (issuer != NULL && serial != NULL) {
 		rv = find_by_issuer_serial (tok, issuer, serial, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, CKA_VALUE)) != NULL &&
-		   !(has_class && klass == TF_CKO_X_CERTIFICATE_EXTENSION)) {
+		   !(has_class ? klass == TF_CKO_X_CERTIFICATE_EXTENSION
+			       : tf_view_may_be_extension (key->pValue, key->ulValueLen))) {
 		rv = find_by_key (tok, TF_STORE_BY_SHA1, TF_KEY_VALUE, key, &f);
 	} else if ((key = tf_attrs_find (tmpl, count, TF_CKA_X_CERTIFICATE_VALUE)) != NULL) {
 		rv = find_by_key (tok, TF_STORE_BY_SHA1, TF_KEY_VALUE, key, &f);

@@ -60,6 +60,7 @@ record_clear (tf_record *rec)
 		memset (&rec->stapled_eku, 0, sizeof (tf_bytes));
 		memset (&rec->spki_sha1, 0, sizeof (tf_bytes));
 		rec->hosts = NULL;
+		rec->live_hosts = NULL;
 		rec->creator = NULL;
 		return;
 	}
@@ -73,8 +74,10 @@ record_clear (tf_record *rec)
 	tf_bytes_clear (&rec->stapled_eku);
 	tf_bytes_clear (&rec->spki_sha1);
 	free (rec->hosts);
+	free (rec->live_hosts);
 	free (rec->creator);
 	rec->hosts = NULL;
+	rec->live_hosts = NULL;
 	rec->creator = NULL;
 }
 
@@ -117,6 +120,7 @@ tf_record_dup (const tf_record *rec)
 	memset (&copy->stapled_eku, 0, sizeof (tf_bytes));
 	memset (&copy->spki_sha1, 0, sizeof (tf_bytes));
 	copy->hosts = NULL;
+	copy->live_hosts = NULL;
 	copy->creator = NULL;
 	copy->block = NULL;
 
@@ -129,7 +133,9 @@ tf_record_dup (const tf_record *rec)
 	    !tf_bytes_set (&copy->email, rec->email.data, rec->email.len) ||
 	    !tf_bytes_set (&copy->stapled_eku, rec->stapled_eku.data, rec->stapled_eku.len) ||
 	    !tf_bytes_set (&copy->spki_sha1, rec->spki_sha1.data, rec->spki_sha1.len) ||
-	    !dup_string (&copy->hosts, rec->hosts) || !dup_string (&copy->creator, rec->creator)) {
+	    !dup_string (&copy->hosts, rec->hosts) ||
+	    !dup_string (&copy->live_hosts, rec->live_hosts) ||
+	    !dup_string (&copy->creator, rec->creator)) {
 		tf_record_free (copy);
 		return NULL;
 	}
@@ -161,7 +167,7 @@ bool
 tf_record_compact (tf_record *rec)
 {
 	const unsigned char *found[3] = {NULL, NULL, NULL};
-	size_t size, hosts_len, creator_len;
+	size_t size, hosts_len, live_len, creator_len;
 	unsigned char *block, *p, *moved;
 	tf_bytes *b;
 	int i;
@@ -169,8 +175,9 @@ tf_record_compact (tf_record *rec)
 	if (rec->block != NULL)
 		return true;
 	hosts_len = rec->hosts != NULL ? strlen (rec->hosts) + 1 : 0;
+	live_len = rec->live_hosts != NULL ? strlen (rec->live_hosts) + 1 : 0;
 	creator_len = rec->creator != NULL ? strlen (rec->creator) + 1 : 0;
-	size = rec->der.len + hosts_len + creator_len;
+	size = rec->der.len + hosts_len + live_len + creator_len;
 	for (i = 0; (b = byte_field (rec, i)) != NULL; i++) {
 		if (i < 3)
 			found[i] = within_der (rec, b);
@@ -206,6 +213,12 @@ tf_record_compact (tf_record *rec)
 		rec->hosts = (char *)p;
 		p += hosts_len;
 	}
+	if (live_len > 0) {
+		memcpy (p, rec->live_hosts, live_len);
+		free (rec->live_hosts);
+		rec->live_hosts = (char *)p;
+		p += live_len;
+	}
 	if (creator_len > 0) {
 		memcpy (p, rec->creator, creator_len);
 		free (rec->creator);
@@ -213,6 +226,58 @@ tf_record_compact (tf_record *rec)
 	}
 	rec->block = block;
 	return true;
+}
+
+/* true when some slot of a list is empty: first, last, or between two commas. */
+static bool
+has_tombstone (const char *hosts)
+{
+	size_t n = strlen (hosts);
+
+	return n == 0 || hosts[0] == ',' || hosts[n - 1] == ',' || strstr (hosts, ",,") != NULL;
+}
+
+bool
+tf_record_set_hosts (tf_record *rec, char *hosts)
+{
+	const char *p, *end;
+	char *live = NULL, *out;
+	size_t len;
+
+	if (hosts != NULL && has_tombstone (hosts)) {
+		live = malloc (strlen (hosts) + 1);
+		if (live == NULL) {
+			free (hosts);
+			return false;
+		}
+		out = live;
+		p = hosts;
+		for (;;) {
+			end = strchr (p, ',');
+			len = end != NULL ? (size_t)(end - p) : strlen (p);
+			if (len > 0) {
+				if (out > live)
+					*out++ = ',';
+				memcpy (out, p, len);
+				out += len;
+			}
+			if (end == NULL)
+				break;
+			p = end + 1;
+		}
+		*out = '\0';
+	}
+	free (rec->hosts);
+	free (rec->live_hosts);
+	rec->hosts = hosts;
+	rec->live_hosts = live;
+	return true;
+}
+
+const char *
+tf_record_live_hosts (const tf_record *rec)
+{
+	return rec->live_hosts != NULL ? rec->live_hosts : rec->hosts;
 }
 
 bool

@@ -69,7 +69,18 @@ typedef struct tf_record {
 
 	unsigned long category; /* CKA_CERTIFICATE_CATEGORY as set; 0 = derive */
 	tf_bytes stapled_eku;	/* DER ExtKeyUsageSyntax stapled by a client; empty = none */
-	char *hosts;		/* pinned host names, comma-separated; NULL = none */
+
+	/*
+	 * Pinned host names, comma-separated, one per slot. A pinned
+	 * assertion's handle names its host's slot, so a host taken away
+	 * leaves its slot empty, a tombstone ("a,,c" once b is gone), and the
+	 * others keep theirs, in this process and in every other that loads
+	 * the record: the store keeps the slots as they are. NULL is no slot;
+	 * "" is one tombstone. Change it with tf_record_set_hosts only, which
+	 * derives live_hosts.
+	 */
+	char *hosts;
+	char *live_hosts;	/* hosts without tombstones; NULL when hosts has none */
 	int64_t expires;	/* unix time the decision ends; 0 = never */
 	int64_t not_after;	/* unix time the certificate expires; 0 = not known (no der) */
 	int64_t created;	/* unix time the record was first written */
@@ -110,6 +121,19 @@ void tf_bytes_clear (tf_bytes *dst);
 
 /* true when a and b hold the same bytes. */
 bool tf_bytes_equal (const tf_bytes *a, const void *data, size_t len);
+
+/*
+ * Replaces rec->hosts with hosts (taken; NULL for no slot), and derives the
+ * list without tombstones. false when out of memory: hosts is freed and rec
+ * is unchanged.
+ */
+bool tf_record_set_hosts (tf_record *rec, char *hosts);
+
+/*
+ * The pinned hosts with no tombstone between them, comma-separated: what the
+ * decision is pinned to. NULL or "" when nothing is. Borrowed from rec.
+ */
+const char *tf_record_live_hosts (const tf_record *rec);
 
 /* true when any purpose is anchor, peer or CA (positive trust, which needs a hash). */
 bool tf_record_is_positive (const tf_record *rec);

@@ -1186,6 +1186,7 @@ read_record (tf_store *store, sqlite3_stmt *stmt, tf_record **out)
 {
 	tf_record *rec;
 	tf_bytes *bytes;
+	char *hosts = NULL;
 	int64_t value;
 	size_t i;
 	int p;
@@ -1201,7 +1202,8 @@ read_record (tf_store *store, sqlite3_stmt *stmt, tf_record **out)
 		if (!column_bytes (stmt, byte_columns[i].col, bytes))
 			goto out;
 	}
-	if (!column_string (stmt, COL_HOSTS, &rec->hosts) ||
+	/* Hosts are kept by slot, tombstones included (record.h). */
+	if (!column_string (stmt, COL_HOSTS, &hosts) || !tf_record_set_hosts (rec, hosts) ||
 	    !column_string (stmt, COL_CREATOR, &rec->creator))
 		goto out;
 

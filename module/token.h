@@ -15,6 +15,18 @@
 
 typedef struct tf_pending tf_pending;
 
+/*
+ * Who is logged in to a token (PKCS#11 2.40, 5.6): a login holds for every
+ * session of the token in this process, until C_Logout or its last session
+ * closes. The token has no PIN; the state is kept so that the session states
+ * and the codes C_Login returns are the ones the specification gives.
+ */
+typedef enum {
+	TF_LOGIN_PUBLIC = 0,
+	TF_LOGIN_USER,
+	TF_LOGIN_SO,
+} tf_login;
+
 #define TF_TOKEN_GONE_KEPT 256
 
 typedef struct tf_token {
@@ -26,7 +38,7 @@ typedef struct tf_token {
 	bool write_protected;
 	tf_index *index;
 	uint64_t profile_uid; /* the CKO_PROFILE object of this token */
-	bool logged_in;
+	tf_login login;
 
 	/* The open write transaction, if any. */
 	bool in_txn;

@@ -242,20 +242,33 @@ tf_view_host (const tf_record *rec, unsigned n, const char **start, size_t *len)
 {
 	const char *p = rec->hosts, *end;
 
-	if (p == NULL || *p == '\0')
+	if (p == NULL)
 		return false;
 	for (;;) {
 		end = strchr (p, ',');
 		if (n == 0) {
 			*start = p;
 			*len = end != NULL ? (size_t)(end - p) : strlen (p);
-			return true;
+			return *len > 0;
 		}
 		if (end == NULL)
 			return false;
 		p = end + 1;
 		n--;
 	}
+}
+
+unsigned
+tf_view_host_slots (const tf_record *rec)
+{
+	const char *p;
+	unsigned n = 1;
+
+	if (rec->hosts == NULL)
+		return 0;
+	for (p = rec->hosts; (p = strchr (p, ',')) != NULL; p++)
+		n++;
+	return n;
 }
 
 /* p11-kit's reading: CKA_TRUSTED is an anchor; CKA_X_DISTRUSTED a blocklist entry. */
@@ -385,7 +398,7 @@ positive (uint8_t level)
 bool
 tf_view_present (const tf_record *rec, tf_view view)
 {
-	const char *host;
+	const char *host, *live;
 	size_t len;
 	int purpose;
 
@@ -406,10 +419,11 @@ tf_view_present (const tf_record *rec, tf_view view)
 	if (view >= TF_VIEW_ANCHORED && view < TF_VIEW_ANCHORED + TF_PURPOSE_COUNT) {
 		/* A trusted peer bound to hosts is pinned to them, not anchored. */
 		purpose = view - TF_VIEW_ANCHORED;
+		live = tf_record_live_hosts (rec);
 		return rec->der.len > 0 &&
 		       (tf_view_level (rec, purpose) == TF_LEVEL_ANCHOR ||
 			(tf_view_level (rec, purpose) == TF_LEVEL_PEER &&
-			 (rec->hosts == NULL || rec->hosts[0] == '\0')));
+			 (live == NULL || live[0] == '\0')));
 	}
 	if (view >= TF_VIEW_DISTRUSTED && view < TF_VIEW_DISTRUSTED + TF_PURPOSE_COUNT)
 		return tf_view_level (rec, view - TF_VIEW_DISTRUSTED) == TF_LEVEL_DISTRUSTED;
@@ -448,7 +462,7 @@ tf_view_each (tf_record *rec, CK_OBJECT_CLASS klass, tf_view_fn fn, void *ctx)
 					  TF_VIEW_EXTENSION };
 	const char *host;
 	size_t i, len;
-	unsigned h;
+	unsigned h, slots;
 	int p;
 
 	for (i = 0; i < sizeof (simple) / sizeof (simple[0]); i++) {
@@ -466,7 +480,11 @@ tf_view_each (tf_record *rec, CK_OBJECT_CLASS klass, tf_view_fn fn, void *ctx)
 		    !fn (ctx, rec, TF_VIEW_DISTRUSTED + p))
 			return false;
 	}
-	for (h = 0; h < TF_VIEW_MAX_HOSTS && tf_view_host (rec, h, &host, &len); h++) {
+	/* Tombstones have no views; the hosts after them keep their slots. */
+	slots = tf_view_host_slots (rec);
+	for (h = 0; h < TF_VIEW_MAX_HOSTS && h < slots; h++) {
+		if (!tf_view_host (rec, h, &host, &len))
+			continue;
 		for (p = 0; p < TF_PURPOSE_COUNT; p++) {
 			if (tf_view_present (rec, TF_VIEW_PINNED + 4 * h + p) &&
 			    !fn (ctx, rec, TF_VIEW_PINNED + 4 * h + p))
@@ -525,6 +543,8 @@ common_attr (const tf_token *tok, const tf_record *rec, tf_view view, CK_ATTRIBU
 static bool
 decision_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)
 {
+	const char *hosts;
+
 	switch (type) {
 	case TF_CKA_DECISION_EXPIRES:
 		val_ulong (v, (CK_ULONG)(rec->expires > 0 ? rec->expires : 0));
@@ -533,7 +553,9 @@ decision_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)
 		val_ulong (v, (CK_ULONG)(rec->created > 0 ? rec->created : 0));
 		return true;
 	case TF_CKA_PINNED_HOSTS:
-		val_bytes (v, rec->hosts, rec->hosts ? strlen (rec->hosts) : 0);
+		/* The hosts, not their slots: a client never sees a tombstone. */
+		hosts = tf_record_live_hosts (rec);
+		val_bytes (v, hosts, hosts ? strlen (hosts) : 0);
 		return true;
 	case TF_CKA_DECISION_CREATOR:
 		val_bytes (v, rec->creator, rec->creator ? strlen (rec->creator) : 0);
@@ -747,6 +769,23 @@ extension_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)
 	default:
 		return false;
 	}
+}
+
+/*
+ * A stapled value passed tf_x509_eku_extension when it was written (OpenSSL
+ * takes some BER there, so only the tags are looked at, not the lengths'
+ * form), and a derived one is built as one.
+ */
+bool
+tf_view_may_be_extension (const void *value, size_t len)
+{
+	const unsigned char *p = value;
+	size_t hdr;
+
+	if (p == NULL || len < 4 || p[0] != 0x30)
+		return false;
+	hdr = p[1] < 0x80 ? 2 : 2 + (size_t)(p[1] & 0x7f);
+	return hdr < len && p[hdr] == 0x06;
 }
 
 /* p11-kit's trust assertions: anchored, distrusted, pinned to a peer. */

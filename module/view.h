@@ -62,11 +62,26 @@ extern const CK_ATTRIBUTE_TYPE tf_view_pkcs_purpose[TF_PURPOSE_COUNT];
 const char *tf_view_purpose_oid (int purpose);
 bool tf_view_oid_purpose (const void *oid, size_t len, int *purpose);
 
-/* The n-th pinned host of a record (start and length in rec->hosts); false past the end. */
+/*
+ * The pinned host in slot n of a record: false past the last slot and for a
+ * tombstone. start and len (in rec->hosts) are set for every slot there is,
+ * a tombstone's len being 0.
+ */
 bool tf_view_host (const tf_record *rec, unsigned n, const char **start, size_t *len);
+
+/* The number of host slots of a record, tombstones included. */
+unsigned tf_view_host_slots (const tf_record *rec);
 
 /* The DER INTEGER's tag and length octets (the serial is well formed). */
 size_t tf_view_integer_header (const tf_bytes *serial);
+
+/*
+ * false when a CKA_VALUE of len bytes can be no stapled extension's: every
+ * extension view's value is an X.509 Extension, a SEQUENCE that opens with
+ * an OBJECT IDENTIFIER, and a certificate (which opens with a SEQUENCE) is
+ * never one. Cheap: it looks at the first tags only.
+ */
+bool tf_view_may_be_extension (const void *value, size_t len);
 
 /* NSS sends a serial as DER, then raw: true when attr is either form of rec's. */
 bool tf_view_match_serial (const tf_record *rec, const CK_ATTRIBUTE *attr);

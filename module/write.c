@@ -356,6 +356,237 @@ normalize_hosts (char *hosts)
 	return CKR_OK;
 }
 
+/* ---- pinned hosts, by slot --------------------------------------------------- */
+
+/*
+ * A pinned assertion's handle names its host's slot (record.h), so hosts
+ * never move: one taken away leaves a tombstone. A new host takes a new slot
+ * at the end, so that the handle of a removed host's assertion stays invalid
+ * rather than come to name another host (a host pinned again gets a new
+ * slot too). Only once the slots a handle can name (TF_VIEW_MAX_HOSTS) are
+ * used up does a new host take the first tombstone among them: refusing
+ * every later pin of the certificate would be worse than an old, destroyed
+ * handle naming a pin again.
+ */
+
+/*
+ * Walks a comma-separated list: the name at *p (len 0 for an empty one, a
+ * tombstone), and moves *p past it. false once the list is done; start with
+ * *p at the list (NULL: no names). Every walk here is one pass: a client may
+ * name many hosts.
+ */
+static bool
+next_name (const char **p, const char **name, size_t *len)
+{
+	const char *end;
+
+	if (*p == NULL)
+		return false;
+	end = strchr (*p, ',');
+	*name = *p;
+	*len = end != NULL ? (size_t)(end - *p) : strlen (*p);
+	*p = end != NULL ? end + 1 : NULL;
+	return true;
+}
+
+/* true when a comma-separated list holds this name (len bytes, not 0). */
+static bool
+list_has (const char *list, const char *name, size_t len)
+{
+	const char *p = list, *one;
+	size_t l;
+
+	while (next_name (&p, &one, &l)) {
+		if (l == len && memcmp (one, name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The slot holding this host (len bytes, not 0), or -1. */
+static long
+find_host (const tf_record *rec, const char *host, size_t len)
+{
+	const char *p = rec->hosts, *name;
+	size_t l;
+	long n;
+
+	for (n = 0; next_name (&p, &name, &l); n++) {
+		if (l == len && memcmp (name, host, len) == 0)
+			return n;
+	}
+	return -1;
+}
+
+/*
+ * rec->hosts with slot n holding the len bytes at name (len 0: a tombstone),
+ * or with them appended as a new slot when n is the number of slots. NULL
+ * when out of memory.
+ */
+static char *
+hosts_with (const tf_record *rec, unsigned n, const char *name, size_t len)
+{
+	const char *start;
+	size_t total, before, old;
+	char *out;
+
+	if (rec->hosts == NULL)
+		return strndup (name, len);
+	total = strlen (rec->hosts);
+	if (n == tf_view_host_slots (rec)) {
+		out = malloc (total + len + 2);
+		if (out == NULL)
+			return NULL;
+		memcpy (out, rec->hosts, total);
+		out[total] = ',';
+		memcpy (out + total + 1, name, len);
+		out[total + 1 + len] = '\0';
+		return out;
+	}
+	tf_view_host (rec, n, &start, &old);
+	before = (size_t)(start - rec->hosts);
+	out = malloc (total - old + len + 1);
+	if (out == NULL)
+		return NULL;
+	memcpy (out, rec->hosts, before);
+	memcpy (out + before, name, len);
+	memcpy (out + before + len, start + old, total - before - old + 1);
+	return out;
+}
+
+/* Puts slots into rec: false when out of memory (slots may be NULL, from hosts_with). */
+static bool
+take_hosts (tf_record *rec, char *slots)
+{
+	return slots != NULL && tf_record_set_hosts (rec, slots);
+}
+
+/*
+ * Pins a host not pinned yet, as the comment above says, and gives its slot;
+ * CKR_DEVICE_MEMORY when no slot a handle can name is left.
+ */
+static CK_RV
+place_host (tf_record *rec, const char *host, size_t len, unsigned *slot)
+{
+	unsigned n, slots = tf_view_host_slots (rec);
+	const char *start;
+	size_t l;
+
+	n = slots;
+	if (slots >= TF_VIEW_MAX_HOSTS) {
+		for (n = 0; n < TF_VIEW_MAX_HOSTS && tf_view_host (rec, n, &start, &l); n++)
+			;
+	}
+	if (n >= TF_VIEW_MAX_HOSTS) {
+		tf_warn ("trust assertion: a decision is pinned to at most %d peers",
+			 TF_VIEW_MAX_HOSTS);
+		return CKR_DEVICE_MEMORY;
+	}
+	if (!take_hosts (rec, hosts_with (rec, n, host, len)))
+		return CKR_HOST_MEMORY;
+	*slot = n;
+	return CKR_OK;
+}
+
+typedef struct {
+	const char *name;
+	size_t len; /* 0: a tombstone */
+} host_slot;
+
+static long
+slot_of (const host_slot *slot, unsigned n, const char *name, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		if (slot[i].len == len && memcmp (slot[i].name, name, len) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * TF_CKA_PINNED_HOSTS names the whole list (wanted, normalized: no empty
+ * name; NULL for none). Of the slots a handle can name, those it keeps keep
+ * their hosts and the others become tombstones; new hosts take slots as a
+ * pin would, and past TF_VIEW_MAX_HOSTS (hosts with no assertion, which no
+ * handle names) the list is simply what was asked.
+ */
+static CK_RV
+replace_hosts (tf_record *rec, const char *wanted)
+{
+	host_slot slot[TF_VIEW_MAX_HOSTS];
+	const char *p = rec->hosts, *name;
+	size_t len, size;
+	unsigned n = 0, i;
+	char *out, *o;
+
+	while (n < TF_VIEW_MAX_HOSTS && next_name (&p, &name, &len)) {
+		if (len > 0 && (wanted == NULL || !list_has (wanted, name, len)))
+			len = 0;
+		slot[n].name = name;
+		slot[n++].len = len;
+	}
+	p = wanted;
+	while (next_name (&p, &name, &len)) {
+		if (slot_of (slot, n, name, len) >= 0)
+			continue;
+		if (n < TF_VIEW_MAX_HOSTS) {
+			i = n++;
+		} else {
+			for (i = 0; i < n && slot[i].len > 0; i++)
+				;
+			if (i == n)
+				break;
+		}
+		slot[i].name = name;
+		slot[i].len = len;
+	}
+
+	size = (rec->hosts ? strlen (rec->hosts) : 0) + 2 * (wanted ? strlen (wanted) : 0) + n + 2;
+	out = o = malloc (size);
+	if (out == NULL)
+		return CKR_HOST_MEMORY;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ',';
+		memcpy (o, slot[i].name, slot[i].len);
+		o += slot[i].len;
+	}
+	/* What found no slot goes after them. */
+	p = wanted;
+	while (next_name (&p, &name, &len)) {
+		if (slot_of (slot, n, name, len) >= 0)
+			continue;
+		*o++ = ',';
+		memcpy (o, name, len);
+		o += len;
+	}
+	*o = '\0';
+	if (n == 0) {
+		free (out);
+		out = NULL;
+	}
+	return tf_record_set_hosts (rec, out) ? CKR_OK : CKR_HOST_MEMORY;
+}
+
+/* Every host leaves a tombstone: the decision is pinned nowhere, and no handle moves. */
+static bool
+tombstone_hosts (tf_record *rec)
+{
+	unsigned slots = tf_view_host_slots (rec);
+	char *empty;
+
+	if (slots == 0)
+		return true;
+	empty = malloc (slots);
+	if (empty == NULL)
+		return false;
+	memset (empty, ',', slots - 1);
+	empty[slots - 1] = '\0';
+	return tf_record_set_hosts (rec, empty);
+}
+
 /* trustfolder's own attributes: the decision's end, pinned hosts, creator. */
 static CK_RV
 apply_decision (tf_record *rec, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
@@ -375,12 +606,11 @@ apply_decision (tf_record *rec, const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 		rv = string_attr (attr, "pinned host names", &s);
 		if (rv == CKR_OK && s != NULL)
 			rv = normalize_hosts (s);
-		if (rv != CKR_OK) {
-			free (s);
+		if (rv == CKR_OK)
+			rv = replace_hosts (rec, s);
+		free (s);
+		if (rv != CKR_OK)
 			return rv;
-		}
-		free (rec->hosts);
-		rec->hosts = s;
 	}
 	if ((attr = tf_attrs_find (tmpl, count, TF_CKA_DECISION_CREATOR)) != NULL) {
 		rv = string_attr (attr, "the decision's creator", &s);
@@ -919,13 +1149,12 @@ typedef struct {
 	const CK_ATTRIBUTE *peer;
 } assertion_op;
 
+/* gcr's pin: the peer's slot, placed when it is new. */
 static CK_RV
 add_host (tf_record *rec, const CK_ATTRIBUTE *peer, unsigned *index)
 {
-	const char *start;
-	size_t len;
-	char *host = NULL, *joined;
-	unsigned n;
+	char *host = NULL;
+	long slot;
 	CK_RV rv;
 
 	rv = string_attr (peer, "CKA_X_PEER", &host);
@@ -943,29 +1172,19 @@ add_host (tf_record *rec, const CK_ATTRIBUTE *peer, unsigned *index)
 		free (host);
 		return rv;
 	}
-	for (n = 0; tf_view_host (rec, n, &start, &len); n++) {
-		if (len == strlen (host) && memcmp (start, host, len) == 0) {
-			free (host);
-			*index = n;
-			return CKR_OK;
-		}
-	}
-	if (n >= TF_VIEW_MAX_HOSTS) {
+	slot = find_host (rec, host, strlen (host));
+	if (slot >= TF_VIEW_MAX_HOSTS) {
+		/* Named past the slots with views (by TF_CKA_PINNED_HOSTS): no handle for it. */
 		tf_warn ("trust assertion: a decision is pinned to at most %d peers",
 			 TF_VIEW_MAX_HOSTS);
-		free (host);
-		return CKR_DEVICE_MEMORY;
-	}
-	if (asprintf (&joined, "%s%s%s", rec->hosts ? rec->hosts : "",
-		      n > 0 ? "," : "", host) < 0) {
-		free (host);
-		return CKR_HOST_MEMORY;
+		rv = CKR_DEVICE_MEMORY;
+	} else if (slot >= 0) {
+		*index = (unsigned)slot;
+	} else {
+		rv = place_host (rec, host, strlen (host), index);
 	}
 	free (host);
-	free (rec->hosts);
-	rec->hosts = joined;
-	*index = n;
-	return CKR_OK;
+	return rv;
 }
 
 static CK_RV
@@ -1315,44 +1534,39 @@ fail:
 	return rv;
 }
 
-/* Removes the n-th pinned host; with none left, pinned peer trust ends too. */
-static void
+/* Removes the host in slot n (a tombstone stays); with none left, pinned peer trust ends too. */
+static bool
 remove_host (tf_record *rec, unsigned n)
 {
-	const char *start;
-	size_t len, total;
+	const char *start, *live;
+	size_t len;
 	int i;
 
 	if (!tf_view_host (rec, n, &start, &len))
-		return;
-	total = strlen (rec->hosts);
-	if (start + len < rec->hosts + total)
-		len++; /* the comma after it */
-	else if (start > rec->hosts) {
-		start--; /* the comma before the last one */
-		len++;
-	}
-	memmove ((char *)start, start + len, (size_t)(rec->hosts + total - (start + len)) + 1);
-	if (rec->hosts[0] != '\0')
-		return;
-	free (rec->hosts);
-	rec->hosts = NULL;
+		return true;
+	if (!take_hosts (rec, hosts_with (rec, n, "", 0)))
+		return false;
+	live = tf_record_live_hosts (rec);
+	if (live != NULL && live[0] != '\0')
+		return true;
 	for (i = 0; i < TF_PURPOSE_COUNT; i++) {
 		if (rec->trust[i] == TF_LEVEL_PEER)
 			rec->trust[i] = TF_LEVEL_UNKNOWN;
 	}
+	return true;
 }
 
-/* What destroying a view does to its record. false: the record goes. */
-static bool
-destroy_view (tf_record *rec, tf_view view)
+/* What destroying a view does to its record; *keep false: the record goes. */
+static CK_RV
+destroy_view (tf_record *rec, tf_view view, bool *keep)
 {
 	int purpose;
 
+	*keep = false;
 	switch (view) {
 	case TF_VIEW_CERT:
 		/* The certificate takes its record, and every view, with it. */
-		return false;
+		return CKR_OK;
 	case TF_VIEW_NSS_TRUST:
 	case TF_VIEW_TRUST:
 		/* A trust object: the decision is reset; the certificate stays. */
@@ -1360,8 +1574,8 @@ destroy_view (tf_record *rec, tf_view view)
 		memset (rec->trust, TF_LEVEL_UNKNOWN, sizeof (rec->trust));
 		rec->step_up = false;
 		rec->expires = 0;
-		free (rec->hosts);
-		rec->hosts = NULL;
+		if (!tombstone_hosts (rec))
+			return CKR_HOST_MEMORY;
 		break;
 	case TF_VIEW_EXTENSION:
 		/* Only a stapled one; one derived from the decision goes with the decision. */
@@ -1369,7 +1583,8 @@ destroy_view (tf_record *rec, tf_view view)
 		break;
 	default:
 		if (view >= TF_VIEW_PINNED) {
-			remove_host (rec, (unsigned)(view - TF_VIEW_PINNED) / 4);
+			if (!remove_host (rec, (unsigned)(view - TF_VIEW_PINNED) / 4))
+				return CKR_HOST_MEMORY;
 		} else {
 			purpose = view >= TF_VIEW_DISTRUSTED ? view - TF_VIEW_DISTRUSTED
 							     : view - TF_VIEW_ANCHORED;
@@ -1379,7 +1594,8 @@ destroy_view (tf_record *rec, tf_view view)
 		break;
 	}
 	/* A record that holds neither a certificate nor a decision is nothing. */
-	return rec->der.len > 0 || rec->has_trust;
+	*keep = rec->der.len > 0 || rec->has_trust;
+	return CKR_OK;
 }
 
 CK_RV
@@ -1387,6 +1603,7 @@ tf_write_destroy (tf_token *tok, CK_OBJECT_HANDLE handle)
 {
 	tf_record *rec = NULL, *current;
 	tf_view view;
+	bool keep;
 	CK_RV rv;
 
 	rv = begin_on_object (tok, handle, &current, &view);
@@ -1403,7 +1620,10 @@ tf_write_destroy (tf_token *tok, CK_OBJECT_HANDLE handle)
 		rv = CKR_HOST_MEMORY;
 		goto fail;
 	}
-	if (destroy_view (rec, view)) {
+	rv = destroy_view (rec, view, &keep);
+	if (rv != CKR_OK)
+		goto fail;
+	if (keep) {
 		rv = tf_token_put (tok, rec, current->uid);
 		rec = NULL;
 	} else {

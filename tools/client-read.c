@@ -211,6 +211,34 @@ client_entries_add_copy (client_entries *list, const client_entry *e)
 	return true;
 }
 
+/*
+ * Drops empty names from a comma-separated list of hosts, in place. The
+ * module keeps a removed host's slot as an empty name and never shows it,
+ * but a module older than the store it reads would: the tool lists hosts,
+ * and writes them back, without such holes.
+ */
+static void
+squeeze_hosts (char *hosts)
+{
+	const char *p = hosts;
+	char *out = hosts;
+	size_t len;
+
+	while (*p != '\0') {
+		len = strcspn (p, ",");
+		if (len > 0) {
+			if (out > hosts)
+				*out++ = ',';
+			memmove (out, p, len);
+			out += len;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	*out = '\0';
+}
+
 /* trustfolder's own attributes of a decision, from one view of it. */
 static CK_RV
 read_decision_attrs (client *c, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, client_entry *e)
@@ -226,6 +254,8 @@ read_decision_attrs (client *c, CK_SESSION_HANDLE s, CK_OBJECT_HANDLE obj, clien
 		rv = get_ulong (c, s, obj, TF_CKA_DECISION_CREATED, &created);
 	if (rv == CKR_OK)
 		rv = get_string (c, s, obj, TF_CKA_PINNED_HOSTS, &e->hosts);
+	if (rv == CKR_OK)
+		squeeze_hosts (e->hosts);
 	if (rv == CKR_OK)
 		rv = get_string (c, s, obj, TF_CKA_DECISION_CREATOR, &e->creator);
 	e->expires = expires;

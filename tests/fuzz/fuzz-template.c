@@ -566,12 +566,9 @@ op_destroy (state *st)
 	rv = fz_check (SPEC_C_GetAttributeValue, fz->C_GetAttributeValue (s, h, a, 2));
 	if (rv == CKR_OBJECT_HANDLE_INVALID)
 		return;
-	/* Known: test_destroy_pinned_keeps_handles (test-abuse.c, pending). */
-	if (klass == TF_CKO_X_TRUST_ASSERTION && kind == TF_CKT_X_PINNED_CERTIFICATE)
-		return;
-	fz_fail ("handle 0x%lx still names an object (class 0x%lx, rv 0x%lx) after "
-		 "C_DestroyObject",
-		 (unsigned long)h, (unsigned long)klass, (unsigned long)rv);
+	fz_fail ("handle 0x%lx still names an object (class 0x%lx, assertion type %lu, rv 0x%lx) "
+		 "after C_DestroyObject",
+		 (unsigned long)h, (unsigned long)klass, (unsigned long)kind, (unsigned long)rv);
 }
 
 static void

@@ -46,10 +46,10 @@ fz_fail (const char *fmt, ...)
 }
 
 /*
- * Departures from the specification that are known and reported, each with
- * a pending test in tests/unit/test-abuse.c (built with -DTF_ABUSE_PENDING):
- * tolerated here so that the targets go on looking for new ones. An entry
- * goes when its pending test passes.
+ * Departures from the specification that are known and reported, tolerated
+ * here so that the targets go on looking for new ones. An entry goes when
+ * the module no longer makes the departure, and a test in
+ * tests/unit/test-abuse.c shows it.
  */
 static inline bool
 fz_known (spec_fn fn, CK_RV rv)

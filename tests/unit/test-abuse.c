@@ -11,13 +11,6 @@
  * Which codes each function may return is tests/fuzz/pkcs11-spec.h, shared
  * with the fuzz targets. Where the specification ranks the codes (5.1.8: a
  * session code before any other), the test asks for that one exactly.
- *
- * Tests of behaviour the module does not have yet, each a departure from the
- * specification found by this file or the fuzz targets, are built only with
- * -DTF_ABUSE_PENDING, so that make check stays green until they are fixed:
- *
- *   make BUILD=build/pending CFLAGS='-O2 -g -DTF_ABUSE_PENDING' \
- *	build/pending/tests/test-abuse && build/pending/tests/test-abuse
  */
 #include "unit.h"
 
@@ -1251,7 +1244,7 @@ test_close_while_searching (void **state)
 	run_race ("the application's mutexes");
 }
 
-/* ---- departures from the specification, not yet fixed ------------------------------------ */
+/* ---- departures from the specification, found here or by the fuzz targets ------------------ */
 
 /* 5.6 C_Login: CKU_CONTEXT_SPECIFIC with no operation that needs it. */
 static void
@@ -1384,9 +1377,10 @@ test_find_by_empty_label (void **state)
 	assert_int_equal (found[0], h);
 }
 
-#ifdef TF_ABUSE_PENDING
-
-/* 5.6 C_Login: no SO login while a read-only session is open; no second user type. */
+/*
+ * 5.6 C_Login: no SO login while a read-only session is open, no second user
+ * type; C_OpenSession: no read-only session while the SO is logged in.
+ */
 static void
 test_login_so (void **state)
 {
@@ -1401,6 +1395,67 @@ test_login_so (void **state)
 	assert_int_equal (si.state, CKS_RW_SO_FUNCTIONS);
 	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_USER, NULL, 0),
 		   CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_SO, NULL, 0), CKR_USER_ALREADY_LOGGED_IN);
+	/* 5.6 C_OpenSession: no read-only session while the SO is logged in. */
+	expect_rv (SPEC_C_OpenSession,
+		   f->C_OpenSession (TF_SLOT_SESSION, CKF_SERIAL_SESSION, NULL, NULL, &ro),
+		   CKR_SESSION_READ_WRITE_SO_EXISTS);
+	/* The other token has a login of its own. */
+	ro = open_session (TF_SLOT_PERSISTENT, CKF_SERIAL_SESSION);
+	expect_rv (SPEC_C_GetSessionInfo, f->C_GetSessionInfo (ro, &si), CKR_OK);
+	assert_int_equal (si.state, CKS_RO_PUBLIC_SESSION);
+	expect_rv (SPEC_C_Logout, f->C_Logout (rw), CKR_OK);
+	expect_rv (SPEC_C_GetSessionInfo, f->C_GetSessionInfo (rw, &si), CKR_OK);
+	assert_int_equal (si.state, CKS_RW_PUBLIC_SESSION);
+	/* Back to public: the user logs in as NSS and p11-kit do, with any PIN. */
+	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_USER, (CK_UTF8CHAR_PTR) "0000", 4), CKR_OK);
+	expect_rv (SPEC_C_Login, f->C_Login (rw, CKU_SO, NULL, 0),
+		   CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+	ro = open_session (TF_SLOT_SESSION, CKF_SERIAL_SESSION);
+	expect_rv (SPEC_C_GetSessionInfo, f->C_GetSessionInfo (ro, &si), CKR_OK);
+	assert_int_equal (si.state, CKS_RO_USER_FUNCTIONS);
+}
+
+/* 5.7 C_FindObjectsInit: a stapled extension is found by its CKA_VALUE, class or not. */
+static void
+test_find_extension_by_value (void **state)
+{
+	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
+	static const unsigned char eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
+					     0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+					     0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION);
+	CK_OBJECT_HANDLE cert = create_ca (s, CK_TRUE), ext, found[2];
+	CK_OBJECT_CLASS klass = TF_CKO_X_CERTIFICATE_EXTENSION;
+	unsigned char spki[1024];
+	CK_ATTRIBUTE key = { CKA_PUBLIC_KEY_INFO, spki, sizeof (spki) };
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &klass, sizeof (klass) },
+		{ CKA_TOKEN, (void *)&yes, sizeof (yes) },
+		{ CKA_PUBLIC_KEY_INFO, spki, 0 },
+		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
+		{ CKA_VALUE, (void *)eku, sizeof (eku) },
+	};
+	CK_ULONG n = 0;
+
+	expect_rv (SPEC_C_GetAttributeValue, f->C_GetAttributeValue (s, cert, &key, 1), CKR_OK);
+	tmpl[2].ulValueLen = key.ulValueLen;
+	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &ext), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, tmpl + 4, 1), CKR_OK);
+	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
+	assert_int_equal (n, 1);
+	assert_int_equal (found[0], ext);
+
+	/* A certificate's value, with no class, still names the certificate alone. */
+	tmpl[4].pValue = ca_der;
+	tmpl[4].ulValueLen = ca_len;
+	n = 0;
+	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, tmpl + 4, 1), CKR_OK);
+	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
+	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
+	assert_int_equal (n, 1);
+	assert_int_equal (found[0], cert);
 }
 
 /* gcr pins one certificate for two peers (two assertions). */
@@ -1447,42 +1502,6 @@ test_destroy_pinned_keeps_handles (void **state)
 	expect_rv (SPEC_C_DestroyObject, f->C_DestroyObject (s, b), CKR_OK);
 }
 
-
-/* 5.7 C_FindObjectsInit: a stapled extension is found by its CKA_VALUE, class or not. */
-static void
-test_find_extension_by_value (void **state)
-{
-	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
-	static const unsigned char eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
-					     0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
-					     0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01 };
-	CK_SESSION_HANDLE s = open_rw (TF_SLOT_SESSION);
-	CK_OBJECT_HANDLE cert = create_ca (s, CK_TRUE), ext, found[2];
-	CK_OBJECT_CLASS klass = TF_CKO_X_CERTIFICATE_EXTENSION;
-	unsigned char spki[1024];
-	CK_ATTRIBUTE key = { CKA_PUBLIC_KEY_INFO, spki, sizeof (spki) };
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, &klass, sizeof (klass) },
-		{ CKA_TOKEN, (void *)&yes, sizeof (yes) },
-		{ CKA_PUBLIC_KEY_INFO, spki, 0 },
-		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
-		{ CKA_VALUE, (void *)eku, sizeof (eku) },
-	};
-	CK_ULONG n = 0;
-
-	expect_rv (SPEC_C_GetAttributeValue, f->C_GetAttributeValue (s, cert, &key, 1), CKR_OK);
-	tmpl[2].ulValueLen = key.ulValueLen;
-	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &ext), CKR_OK);
-	expect_rv (SPEC_C_FindObjectsInit, f->C_FindObjectsInit (s, tmpl + 4, 1), CKR_OK);
-	expect_rv (SPEC_C_FindObjects, f->C_FindObjects (s, found, 2, &n), CKR_OK);
-	expect_rv (SPEC_C_FindObjectsFinal, f->C_FindObjectsFinal (s), CKR_OK);
-	assert_int_equal (n, 1);
-	assert_int_equal (found[0], ext);
-}
-
-
-#endif
-
 int
 main (void)
 {
@@ -1506,11 +1525,9 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_store_row_positive_without_hash, setup,
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_find_by_empty_label, setup, teardown),
-#ifdef TF_ABUSE_PENDING
 		cmocka_unit_test_setup_teardown (test_login_so, setup, teardown),
-		cmocka_unit_test_setup_teardown (test_destroy_pinned_keeps_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_find_extension_by_value, setup, teardown),
-#endif
+		cmocka_unit_test_setup_teardown (test_destroy_pinned_keeps_handles, setup, teardown),
 	};
 	char path[512];
 	int rc;

@@ -31,7 +31,8 @@ make (void)
 	set (&rec->label, "a label");
 	set (&rec->email, "x@example.test");
 	set (&rec->spki_sha1, "01234567890123456789");
-	rec->hosts = strdup ("a.example,b.example");
+	/* A tombstone between two hosts: a removed pin's slot (record.h). */
+	assert_true (tf_record_set_hosts (rec, strdup ("a.example,,b.example")));
 	rec->creator = strdup ("test-record");
 	assert_non_null (rec->hosts);
 	assert_non_null (rec->creator);
@@ -59,7 +60,8 @@ assert_same (const tf_record *rec)
 	assert_bytes (&rec->email, "x@example.test");
 	assert_bytes (&rec->spki_sha1, "01234567890123456789");
 	assert_int_equal (rec->stapled_eku.len, 0);
-	assert_string_equal (rec->hosts, "a.example,b.example");
+	assert_string_equal (rec->hosts, "a.example,,b.example");
+	assert_string_equal (tf_record_live_hosts (rec), "a.example,b.example");
 	assert_string_equal (rec->creator, "test-record");
 	assert_int_equal (rec->trust[TF_PURPOSE_SERVER], TF_LEVEL_ANCHOR);
 }
@@ -90,8 +92,7 @@ test_compact (void **state)
 	assert_null (copy->block);
 	assert_same (copy);
 	set (&copy->label, "changed");
-	free (copy->hosts);
-	copy->hosts = NULL;
+	assert_true (tf_record_set_hosts (copy, NULL));
 	tf_record_free (copy);
 	assert_same (rec);
 	tf_record_free (rec);

@@ -11,6 +11,7 @@
 #include "trustfolder.h"
 
 #include <openssl/evp.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -338,6 +339,165 @@ test_pinned_for_a_host (void **state)
 	assert_int_equal (get_ulong (c, CKA_CLASS), CKO_CERTIFICATE);
 }
 
+/* gcr's pin of the CA for a peer, for server auth: the handle of the assertion. */
+static CK_OBJECT_HANDLE
+pin (const char *peer)
+{
+	CK_ULONG pinned = TF_CKT_X_PINNED_CERTIFICATE;
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&assertion_class, sizeof (CK_ULONG) },
+		{ TF_CKA_X_ASSERTION_TYPE, &pinned, sizeof (pinned) },
+		{ TF_CKA_X_CERTIFICATE_VALUE, ca.der, ca.len },
+		{ TF_CKA_X_PURPOSE, (void *)server_oid, strlen (server_oid) },
+		{ TF_CKA_X_PEER, (void *)peer, strlen (peer) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+	};
+	CK_OBJECT_HANDLE h = CK_INVALID_HANDLE, found[2];
+
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &h), CKR_OK);
+	/* gcr finds it again by its search template: the same object. */
+	assert_int_equal (find (tmpl, 6, found, 2), 1);
+	assert_int_equal (found[0], h);
+	return h;
+}
+
+/* A string attribute is this text (NULL: the handle names no object). */
+static void
+assert_text (CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, const char *want)
+{
+	char got[256];
+	CK_ATTRIBUTE a = { type, got, sizeof (got) };
+
+	if (want == NULL) {
+		assert_rv (f->C_GetAttributeValue (s, h, &a, 1), CKR_OBJECT_HANDLE_INVALID);
+		return;
+	}
+	assert_rv (f->C_GetAttributeValue (s, h, &a, 1), CKR_OK);
+	assert_int_equal (a.ulValueLen, strlen (want));
+	assert_memory_equal (got, want, a.ulValueLen);
+}
+
+/* The store's hosts column of the one record, as another program reads it. */
+static void
+assert_stored_hosts (const char *want)
+{
+	sqlite3_stmt *stmt = NULL;
+	sqlite3 *db = NULL;
+	char path[128];
+
+	snprintf (path, sizeof (path), "%s/t.db", dir);
+	assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+	assert_int_equal (sqlite3_prepare_v2 (db, "SELECT hosts FROM records", -1, &stmt, NULL),
+			  SQLITE_OK);
+	assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+	assert_string_equal ((const char *)sqlite3_column_text (stmt, 0), want);
+	sqlite3_finalize (stmt);
+	sqlite3_close (db);
+}
+
+/*
+ * Pinned assertions keep their handles when another host's goes (the handle
+ * names the host's slot): in this process, after another process rewrites
+ * the record, and when TF_CKA_PINNED_HOSTS names a new list. A client sees
+ * the hosts, never the tombstones left in the store.
+ */
+static void
+test_pinned_hosts_keep_slots (void **state)
+{
+	CK_ATTRIBUTE hosts = { TF_CKA_PINNED_HOSTS, "c.example.test,e.example.test", 29 };
+	CK_ATTRIBUTE qc[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+	CK_OBJECT_HANDLE a, b, c, d, e, certificate, found[8];
+	char path[128];
+	sqlite3 *db;
+
+	a = pin ("a.example.test");
+	b = pin ("b.example.test");
+	c = pin ("c.example.test");
+	assert_int_equal (find (qc, 1, &certificate, 1), 1);
+	assert_rv (f->C_DestroyObject (s, b), CKR_OK);
+	assert_text (b, TF_CKA_X_PEER, NULL);
+	assert_text (a, TF_CKA_X_PEER, "a.example.test");
+	assert_text (c, TF_CKA_X_PEER, "c.example.test");
+	assert_text (certificate, TF_CKA_PINNED_HOSTS, "a.example.test,c.example.test");
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 2);
+	assert_stored_hosts ("a.example.test,,c.example.test");
+
+	/* Another process relabels the record; this one loads it again at its next search. */
+	snprintf (path, sizeof (path), "%s/t.db", dir);
+	assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+	assert_int_equal (sqlite3_exec (db,
+					"UPDATE meta SET value = value + 1 WHERE key = 'seq';"
+					"UPDATE records SET label = 'relabelled', seq ="
+					" (SELECT value FROM meta WHERE key = 'seq');",
+					NULL, NULL, NULL),
+			  SQLITE_OK);
+	sqlite3_close (db);
+	assert_int_equal (find (qc, 1, found, 8), 1);
+	assert_text (certificate, CKA_LABEL, "relabelled");
+	assert_text (b, TF_CKA_X_PEER, NULL);
+	assert_text (c, TF_CKA_X_PEER, "c.example.test");
+
+	/* A new peer takes a new slot: the removed one's handle names nothing still. */
+	d = pin ("d.example.test");
+	assert_true (d != a && d != b && d != c);
+	assert_text (b, TF_CKA_X_PEER, NULL);
+	assert_stored_hosts ("a.example.test,,c.example.test,d.example.test");
+
+	/* The tool's list of hosts: the ones it keeps keep their handles. */
+	assert_rv (f->C_SetAttributeValue (s, certificate, &hosts, 1), CKR_OK);
+	assert_text (certificate, TF_CKA_PINNED_HOSTS, "c.example.test,e.example.test");
+	assert_text (a, TF_CKA_X_PEER, NULL);
+	assert_text (d, TF_CKA_X_PEER, NULL);
+	assert_text (c, TF_CKA_X_PEER, "c.example.test");
+	e = pin ("e.example.test");
+	assert_true (e != a && e != b && e != c && e != d);
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 2);
+	assert_stored_hosts (",,c.example.test,,e.example.test");
+}
+
+/*
+ * A decision whose every host is gone is pinned nowhere, as one that never
+ * was: no pinned assertion, no hosts to read, no trust left from the pins.
+ */
+static void
+test_pinned_hosts_all_removed (void **state)
+{
+	CK_ATTRIBUTE qc[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+	CK_ATTRIBUTE qn[] = { { CKA_CLASS, (void *)&nss_class, sizeof (CK_ULONG) } };
+	CK_OBJECT_HANDLE a, b, again, certificate, found[4];
+	CK_C_INITIALIZE_ARGS args = { 0 };
+
+	a = pin ("a.example.test");
+	b = pin ("b.example.test");
+	assert_int_equal (find (qc, 1, &certificate, 1), 1);
+	assert_rv (f->C_DestroyObject (s, b), CKR_OK);
+	assert_rv (f->C_DestroyObject (s, a), CKR_OK);
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 0);
+	assert_int_equal (assertions (TF_CKT_X_ANCHORED_CERTIFICATE, server_oid), 0);
+	assert_int_equal (find (qn, 1, found, 4), 0);
+	assert_text (certificate, TF_CKA_PINNED_HOSTS, "");
+	assert_stored_hosts (",");
+
+	/* So it reads after a restart too. */
+	assert_rv (f->C_Finalize (NULL), CKR_OK);
+	args.flags = CKF_OS_LOCKING_OK;
+	args.pReserved = params;
+	assert_rv (f->C_Initialize (&args), CKR_OK);
+	assert_rv (f->C_OpenSession (TF_SLOT_PERSISTENT, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL,
+				     NULL, &s),
+		   CKR_OK);
+	assert_int_equal (find (qc, 1, &certificate, 1), 1);
+	assert_text (certificate, TF_CKA_PINNED_HOSTS, "");
+	assert_int_equal (assertions (TF_CKT_X_PINNED_CERTIFICATE, server_oid), 0);
+	assert_int_equal (find (qn, 1, found, 4), 0);
+
+	/* Pinned again, the peer has a new slot and a handle of its own. */
+	again = pin ("a.example.test");
+	assert_text (again, TF_CKA_X_PEER, "a.example.test");
+	assert_text (certificate, TF_CKA_PINNED_HOSTS, "a.example.test");
+	assert_stored_hosts (",,a.example.test");
+}
+
 /* A stapled EKU of e-mail only: NSS's view trusts e-mail, not server auth. */
 static void
 test_stapled_eku_narrows (void **state)
@@ -496,6 +656,14 @@ test_partial_decision_staples_eku (void **state)
 	assert_int_equal (v.ulValueLen, sizeof (email_eku));
 	assert_memory_equal (value, email_eku, sizeof (email_eku));
 	assert_false (get_bool (found[0], TF_CKA_X_CRITICAL));
+	/* Found by its value alone too, with no class (through the records). */
+	{
+		CK_ATTRIBUTE by_value[] = { { CKA_VALUE, value, v.ulValueLen } };
+		CK_OBJECT_HANDLE same[4];
+
+		assert_int_equal (find (by_value, 1, same, 4), 1);
+		assert_int_equal (same[0], found[0]);
+	}
 	/* It follows the decision: it cannot be destroyed on its own. */
 	assert_rv (f->C_DestroyObject (s, found[0]), CKR_ACTION_PROHIBITED);
 	/* Trusted for every purpose, nothing narrows it. */
@@ -544,6 +712,8 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_nss_trust_to_every_view, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_p11kit_anchor_to_nss, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_pinned_for_a_host, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_pinned_hosts_keep_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_pinned_hosts_all_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_stapled_eku_narrows, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_destroy_trust_view_keeps_certificate, setup,
 						 teardown),
