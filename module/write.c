@@ -1518,8 +1518,13 @@ tf_write_set (tf_token *tok, CK_OBJECT_HANDLE handle, const CK_ATTRIBUTE *tmpl, 
 		return rv;
 	rec = tf_record_dup (current);
 	rv = rec != NULL ? set_on_view (tok, rec, view, tmpl, count) : CKR_HOST_MEMORY;
-	/* C_SetAttributeValue has no "incomplete": positive trust without a hash contradicts. */
-	if (rv == CKR_OK && check_hash_rule (rec) != CKR_OK)
+	/*
+	 * C_SetAttributeValue has no "incomplete" (5.7): what a create would
+	 * call missing (positive trust without a hash, a hash the record cannot
+	 * check) contradicts the object here.
+	 */
+	if (rv == CKR_TEMPLATE_INCOMPLETE ||
+	    (rv == CKR_OK && check_hash_rule (rec) != CKR_OK))
 		rv = CKR_TEMPLATE_INCONSISTENT;
 	if (rv != CKR_OK)
 		goto fail;

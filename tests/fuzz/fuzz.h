@@ -45,30 +45,13 @@ fz_fail (const char *fmt, ...)
 	abort ();
 }
 
-/*
- * Departures from the specification that are known and reported, tolerated
- * here so that the targets go on looking for new ones. An entry goes when
- * the module no longer makes the departure, and a test in
- * tests/unit/test-abuse.c shows it.
- */
-static inline bool
-fz_known (spec_fn fn, CK_RV rv)
-{
-	/*
-	 * test_template_incomplete_codes: positive trust without a hash,
-	 * written by a copy or a set (or found in a damaged store's row).
-	 */
-	return (fn == SPEC_C_CopyObject || fn == SPEC_C_SetAttributeValue) &&
-	       rv == CKR_TEMPLATE_INCOMPLETE;
-}
-
 /* Checks that the specification allows fn to return rv; returns rv. */
 static inline CK_RV
 fz_check (spec_fn fn, CK_RV rv)
 {
 	char buf[32];
 
-	if (!spec_allows (fn, rv) && !fz_known (fn, rv))
+	if (!spec_allows (fn, rv))
 		fz_fail ("%s returned %s, which PKCS#11 2.40 does not allow it",
 			 spec_functions[fn].name, spec_rv_name (rv, buf, sizeof (buf)));
 	return rv;

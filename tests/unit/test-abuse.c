@@ -1258,10 +1258,10 @@ test_login_context_specific (void **state)
 
 /*
  * 5.7: C_CopyObject and C_SetAttributeValue may not return
- * CKR_TEMPLATE_INCOMPLETE (only C_CreateObject may). Both do, for positive
- * trust without a hash written through a distrust-only NSS trust object
- * (p11-client distrust makes one); C_SetAttributeValue could say
- * CKR_TEMPLATE_INCONSISTENT or CKR_ATTRIBUTE_VALUE_INVALID.
+ * CKR_TEMPLATE_INCOMPLETE (only C_CreateObject may). Both once did, for
+ * positive trust without a hash written through a distrust-only NSS trust
+ * object (p11-client distrust makes one), and C_SetAttributeValue for an MD5
+ * hash alone on such a record (found by fuzz-template).
  */
 static void
 test_template_incomplete_codes (void **state)
@@ -1280,11 +1280,14 @@ test_template_incomplete_codes (void **state)
 		{ TF_CKA_NSS_TRUST_SERVER_AUTH, &distrust, sizeof (distrust) },
 	};
 	CK_ATTRIBUTE positive = { TF_CKA_NSS_TRUST_SERVER_AUTH, &trusted, sizeof (trusted) };
+	static const unsigned char md5[16] = { 1 };
+	CK_ATTRIBUTE md5_only = { TF_CKA_CERT_MD5_HASH, (void *)md5, sizeof (md5) };
 	CK_OBJECT_HANDLE h, copy;
 
 	expect_rv (SPEC_C_CreateObject, f->C_CreateObject (s, tmpl, 5, &h), CKR_OK);
 	expect_allowed (SPEC_C_SetAttributeValue, f->C_SetAttributeValue (s, h, &positive, 1));
 	expect_allowed (SPEC_C_CopyObject, f->C_CopyObject (s, h, &positive, 1, &copy));
+	expect_allowed (SPEC_C_SetAttributeValue, f->C_SetAttributeValue (s, h, &md5_only, 1));
 }
 
 /*
@@ -1292,7 +1295,7 @@ test_template_incomplete_codes (void **state)
  * trust, no certificate, no hash; a damaged or hand-edited store) must not
  * be served as positive NSS trust without a hash (CONTRACT.md: NSS then drops
  * all trust for the certificate), and writing to it must give a code the
- * function may return (today: C_SetAttributeValue, CKR_TEMPLATE_INCOMPLETE).
+ * function may return.
  * Found by fuzz-store.
  */
 static void
