@@ -22,6 +22,12 @@ typedef enum {
 	TF_VIEW_PROFILE = 3,	/* CKO_PROFILE (one per token, no record) */
 	TF_VIEW_TRUST = 4,	/* CKO_TRUST, PKCS#11 3.2 */
 	TF_VIEW_EXTENSION = 5,	/* CKO_X_CERTIFICATE_EXTENSION: the stapled EKU */
+	/*
+	 * CKO_X_CERTIFICATE_EXTENSION: the EKU a decision for some purposes
+	 * implies, when none is stapled. A handle of its own, so that
+	 * destroying a stapled one leaves its handle naming nothing.
+	 */
+	TF_VIEW_DERIVED_EXTENSION = 6,
 	TF_VIEW_ANCHORED = 8,	/* + purpose: CKO_X_TRUST_ASSERTION, anchored */
 	TF_VIEW_DISTRUSTED = 12, /* + purpose: CKO_X_TRUST_ASSERTION, distrusted */
 	TF_VIEW_PINNED = 16,	/* + host * 4 + purpose: CKO_X_TRUST_ASSERTION, pinned */

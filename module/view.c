@@ -409,7 +409,9 @@ tf_view_present (const tf_record *rec, tf_view view)
 	case TF_VIEW_TRUST:
 		return rec->has_trust;
 	case TF_VIEW_EXTENSION:
-		return rec->der.len > 0 && (rec->stapled_eku.len > 0 || derived_purposes (rec) != 0);
+		return rec->der.len > 0 && rec->stapled_eku.len > 0;
+	case TF_VIEW_DERIVED_EXTENSION:
+		return rec->der.len > 0 && rec->stapled_eku.len == 0 && derived_purposes (rec) != 0;
 	case TF_VIEW_PROFILE:
 	case TF_VIEW_NONE:
 		return false;
@@ -448,6 +450,7 @@ tf_view_class (tf_view view)
 	case TF_VIEW_TRUST:
 		return TF_CKO_TRUST;
 	case TF_VIEW_EXTENSION:
+	case TF_VIEW_DERIVED_EXTENSION:
 		return TF_CKO_X_CERTIFICATE_EXTENSION;
 	default:
 		return view >= TF_VIEW_ANCHORED ? TF_CKO_X_TRUST_ASSERTION
@@ -459,7 +462,7 @@ bool
 tf_view_each (tf_record *rec, CK_OBJECT_CLASS klass, tf_view_fn fn, void *ctx)
 {
 	static const tf_view simple[] = { TF_VIEW_CERT, TF_VIEW_NSS_TRUST, TF_VIEW_TRUST,
-					  TF_VIEW_EXTENSION };
+					  TF_VIEW_EXTENSION, TF_VIEW_DERIVED_EXTENSION };
 	const char *host;
 	size_t i, len;
 	unsigned h, slots;
@@ -860,6 +863,7 @@ tf_view_attr (const tf_token *tok, const tf_record *rec, tf_view view, CK_ATTRIB
 	case TF_VIEW_TRUST:
 		return pkcs_trust_attr (rec, type, v);
 	case TF_VIEW_EXTENSION:
+	case TF_VIEW_DERIVED_EXTENSION:
 		return extension_attr (rec, type, v);
 	default:
 		return view >= TF_VIEW_ANCHORED && assertion_attr (rec, view, type, v);

@@ -139,6 +139,7 @@ view_schema (tf_view view)
 	case TF_VIEW_TRUST:
 		return &pkcs_trust_schema;
 	case TF_VIEW_EXTENSION:
+	case TF_VIEW_DERIVED_EXTENSION:
 		return &extension_schema;
 	default:
 		return view >= TF_VIEW_ANCHORED ? &assertion_schema : NULL;
@@ -1614,7 +1615,7 @@ tf_write_destroy (tf_token *tok, CK_OBJECT_HANDLE handle)
 	rv = begin_on_object (tok, handle, &current, &view);
 	if (rv != CKR_OK)
 		return rv;
-	if (view == TF_VIEW_EXTENSION && current->stapled_eku.len == 0) {
+	if (view == TF_VIEW_DERIVED_EXTENSION) {
 		tf_warn ("this extended key usage follows from the decision's purposes; change "
 			 "the decision instead");
 		rv = CKR_ACTION_PROHIBITED;

@@ -541,6 +541,59 @@ test_stapled_eku_narrows (void **state)
 	assert_rv (f->C_CreateObject (s, tmpl, 6, &e), CKR_ATTRIBUTE_VALUE_INVALID);
 }
 
+/*
+ * A decision for some purposes shows an EKU extension derived from it; a
+ * stapled one takes its place while it exists. The two have handles of
+ * their own: destroying the stapled one leaves its handle naming nothing.
+ */
+static void
+test_stapled_and_derived_extension_handles (void **state)
+{
+	static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
+						   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+						   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
+	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
+	CK_OBJECT_HANDLE c = store_ca (), nt, derived, stapled, found[4];
+	CK_ULONG unknown = TF_CKT_NSS_TRUST_UNKNOWN;
+	CK_ATTRIBUTE anchor[] = { { CKA_TRUSTED, (void *)&yes, 1 } };
+	CK_ATTRIBUTE not_email[] = { { TF_CKA_NSS_TRUST_EMAIL, &unknown, sizeof (unknown) } };
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
+		{ CKA_TOKEN, (void *)&yes, 1 },
+		{ CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len },
+		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
+		{ CKA_VALUE, (void *)email_eku, sizeof (email_eku) },
+		{ TF_CKA_X_CRITICAL, (void *)&no, 1 },
+	};
+	CK_ATTRIBUTE lookup[] = { { CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
+				  { CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len } };
+	unsigned char value[64];
+	CK_ATTRIBUTE read = { CKA_VALUE, value, sizeof (value) };
+
+	assert_rv (f->C_SetAttributeValue (s, c, anchor, 1), CKR_OK);
+	nt = nss_trust ();
+	assert_rv (f->C_SetAttributeValue (s, nt, not_email, 1), CKR_OK);
+	assert_int_equal (find (lookup, 2, found, 4), 1);
+	derived = found[0];
+	/* It follows the decision: only changing the decision removes it. */
+	assert_rv (f->C_DestroyObject (s, derived), CKR_ACTION_PROHIBITED);
+
+	assert_rv (f->C_CreateObject (s, tmpl, 6, &stapled), CKR_OK);
+	assert_true (stapled != derived);
+	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (found[0], stapled);
+	read.ulValueLen = sizeof (value);
+	assert_rv (f->C_GetAttributeValue (s, derived, &read, 1), CKR_OBJECT_HANDLE_INVALID);
+
+	assert_rv (f->C_DestroyObject (s, stapled), CKR_OK);
+	read.ulValueLen = sizeof (value);
+	assert_rv (f->C_GetAttributeValue (s, stapled, &read, 1), CKR_OBJECT_HANDLE_INVALID);
+	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (found[0], derived);
+	read.ulValueLen = sizeof (value);
+	assert_rv (f->C_GetAttributeValue (s, derived, &read, 1), CKR_OK);
+}
+
 /* Destroying a trust view resets the decision in every view; the certificate stays. */
 static void
 test_destroy_trust_view_keeps_certificate (void **state)
@@ -715,6 +768,8 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_pinned_hosts_keep_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_pinned_hosts_all_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_stapled_eku_narrows, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_stapled_and_derived_extension_handles, setup,
+						 teardown),
 		cmocka_unit_test_setup_teardown (test_destroy_trust_view_keeps_certificate, setup,
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_pkcs_trust_wrong_hash, setup, teardown),
