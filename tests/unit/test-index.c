@@ -744,8 +744,8 @@ check_labels (tf_index *index, tf_record *const *recs, size_t n, const char *fil
 /*
  * Runs that wrap around the end of the array. The labels are picked by the
  * index's own hash so that their homes are the last slots of a 64-slot table
- * (what 25 to 48 entries take, the first size being 16 and the load at most
- * 3/4) or its first ones; if the sizing changes this still tests removal,
+ * (what 27 to 52 entries take, the first size being 16 and the load at most
+ * 4/5) or its first ones; if the sizing changes this still tests removal,
  * only less pointedly. Each record in turn is taken out and put back, then
  * every other one is removed.
  */
@@ -814,13 +814,17 @@ test_wrapping_runs (void **state)
  */
 #define GROWN 3000
 
-/* Whether count entries fill a table to where it grows (12 of 16, 24 of 32, ...) or one past. */
+/*
+ * Whether count entries fill a table to where it grows (13 of 16, 26 of 32,
+ * ..., cap - cap / 5 as in index.c) or one past.
+ */
 static bool
 at_growth (int count)
 {
-	int edge;
+	int cap, edge;
 
-	for (edge = 12; edge <= count; edge *= 2) {
+	for (cap = 16; cap - cap / 5 <= count; cap *= 2) {
+		edge = cap - cap / 5;
 		if (count == edge || count == edge + 1)
 			return true;
 	}
