@@ -76,7 +76,11 @@ $(MODULE): $(ARCHIVE) module/trustfolder.map
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/fuzz/pkcs11-spec.h $(ARCHIVE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ARCHIVE) $(ALL_LDFLAGS) $(CMOCKA_LIBS) $(PKG_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) -Itests/unit $< -o $@ $(ARCHIVE) $(ALL_LDFLAGS) $(UNIT_LDFLAGS) $(CMOCKA_LIBS) $(PKG_LIBS) -lpthread
+
+# test-index makes the index's allocations fail on purpose: the module's calls
+# to calloc go through the test's __wrap_calloc (libraries' calls do not).
+$(BUILD)/tests/test-index: UNIT_LDFLAGS := -Wl,--wrap=calloc
 
 # Small C programs the integration tests run (NSS and raw PKCS#11 clients).
 $(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)

@@ -2,6 +2,12 @@
  * The in-memory index through its own interface (index.h): ownership of
  * records, lookups by uid and store row, and every key answering exactly the
  * records that carry it, also when keys share a bucket or a whole hash.
+ *
+ * The tables are open-addressed (linear probing, removal by shifting back):
+ * long runs of one shared key, runs around the end of the array, growth and a
+ * growth that fails are what could break, so those have tests of their own.
+ * The failure comes from __wrap_calloc below (the Makefile links this test
+ * with --wrap=calloc).
  */
 #include "unit.h"
 
@@ -11,6 +17,20 @@
 #include <string.h>
 
 #define MANY 10000
+
+void *__real_calloc (size_t n, size_t size);
+void *__wrap_calloc (size_t n, size_t size);
+
+/* When positive, the calloc that many calls from now returns NULL. */
+static int calloc_fails_in;
+
+void *
+__wrap_calloc (size_t n, size_t size)
+{
+	if (calloc_fails_in > 0 && --calloc_fails_in == 0)
+		return NULL;
+	return __real_calloc (n, size);
+}
 
 /* What a walk over the index delivered. */
 typedef struct {
@@ -571,6 +591,372 @@ test_each_once_and_stop (void **state)
 	tf_index_free (index);
 }
 
+static int
+cmp_ptr (const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (tf_record *const *)a, y = (uintptr_t) * (tf_record *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The records found by one key are exactly want[0..n) (NULLs skipped), each
+ * once: both lists sorted and compared, for thousands of records at a time.
+ */
+static void
+check_key_set (tf_index *index, tf_key key, const void *a, size_t alen, tf_record *const *want,
+               size_t n, const char *file, int line)
+{
+	tf_record **sorted;
+	visits v = {0};
+	size_t m = 0, i;
+
+	sorted = calloc (n ? n : 1, sizeof (*sorted));
+	assert_non_null (sorted);
+	for (i = 0; i < n; i++) {
+		if (want[i] != NULL)
+			sorted[m++] = want[i];
+	}
+	tf_index_each_key (index, key, a, alen, NULL, 0, visit, &v);
+	_assert_int_equal (v.n, m, file, line);
+	qsort (sorted, m, sizeof (*sorted), cmp_ptr);
+	if (v.n > 0)
+		qsort (v.recs, v.n, sizeof (*v.recs), cmp_ptr);
+	for (i = 0; i < m; i++)
+		_assert_true (v.recs[i] == sorted[i], "the records of the key, each once", file,
+		              line);
+	visits_reset (&v);
+	free (sorted);
+}
+
+#define assert_key_set(index, key, s, want, n)                                                     \
+	check_key_set ((index), (key), (s), strlen (s), (want), (n), __FILE__, __LINE__)
+
+/* Each non-NULL record of recs[0..n) is found by uid and by its own id. */
+static void
+check_each_findable (tf_index *index, tf_record *const *recs, size_t n, const char *file, int line)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (recs[i] == NULL)
+			continue;
+		_assert_true (tf_index_lookup (index, recs[i]->uid) == recs[i], "found by uid",
+		              file, line);
+		check_key_set (index, TF_KEY_ID, recs[i]->id.data, recs[i]->id.len, &recs[i], 1,
+		               file, line);
+	}
+}
+
+#define assert_each_findable(index, recs, n)                                                       \
+	check_each_findable ((index), (recs), (n), __FILE__, __LINE__)
+
+#define SHARED 5000
+
+/*
+ * 5000 certificates of one subject and one label lie in one run of one hash;
+ * records with keys of their own are mixed in, and their homes fall inside
+ * that run or after it. Removing every other one of the shared key must leave
+ * each of the rest findable once.
+ */
+static void
+test_shared_key_run (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record **shared, **own;
+	char id[32], subject[32];
+	int i;
+
+	(void)state;
+	shared = calloc (SHARED, sizeof (*shared));
+	own = calloc (SHARED, sizeof (*own));
+	assert_non_null (shared);
+	assert_non_null (own);
+	for (i = 0; i < SHARED; i++) {
+		snprintf (id, sizeof (id), "shared-%d", i);
+		shared[i] = take (index, make (NULL, NULL, "CN=Crowd", id, "crowd", NULL));
+		snprintf (id, sizeof (id), "own-%d", i);
+		snprintf (subject, sizeof (subject), "CN=Own %d", i);
+		own[i] = take (index, make (NULL, NULL, subject, id, subject, NULL));
+	}
+	assert_key_set (index, TF_KEY_SUBJECT, "CN=Crowd", shared, SHARED);
+	assert_key_set (index, TF_KEY_LABEL, "crowd", shared, SHARED);
+
+	for (i = 0; i < SHARED; i += 2) {
+		assert_ptr_equal (tf_index_remove (index, shared[i]->uid), shared[i]);
+		tf_record_free (shared[i]);
+		shared[i] = NULL;
+	}
+	assert_key_set (index, TF_KEY_SUBJECT, "CN=Crowd", shared, SHARED);
+	assert_key_set (index, TF_KEY_LABEL, "crowd", shared, SHARED);
+	assert_each_findable (index, shared, SHARED);
+	assert_int_equal (tf_index_count (index), SHARED + SHARED / 2);
+	for (i = 0; i < SHARED; i++) {
+		snprintf (subject, sizeof (subject), "CN=Own %d", i);
+		assert_key_set (index, TF_KEY_SUBJECT, subject, &own[i], 1);
+	}
+
+	/* The rest of the crowd from the far end of the run, then the others. */
+	for (i = SHARED - 1; i >= 0; i -= 2) {
+		assert_ptr_equal (tf_index_remove (index, shared[i]->uid), shared[i]);
+		tf_record_free (shared[i]);
+		shared[i] = NULL;
+	}
+	assert_key_set (index, TF_KEY_SUBJECT, "CN=Crowd", shared, 0);
+	assert_int_equal (tf_index_count (index), SHARED);
+	for (i = 0; i < SHARED; i++) {
+		snprintf (subject, sizeof (subject), "CN=Own %d", i);
+		assert_key_set (index, TF_KEY_LABEL, subject, &own[i], 1);
+	}
+	assert_each_findable (index, own, SHARED);
+	free (shared);
+	free (own);
+	tf_index_free (index);
+}
+
+/* Each label of recs[0..n) finds exactly the records of recs that carry it. */
+static void
+check_labels (tf_index *index, tf_record *const *recs, size_t n, const char *file, int line)
+{
+	tf_record **want;
+	size_t i, j;
+
+	want = calloc (n, sizeof (*want));
+	assert_non_null (want);
+	for (i = 0; i < n; i++) {
+		if (recs[i] == NULL)
+			continue;
+		for (j = 0; j < n; j++) {
+			bool same = recs[j] != NULL && recs[j]->label.len == recs[i]->label.len &&
+			            memcmp (recs[j]->label.data, recs[i]->label.data,
+			                    recs[i]->label.len) == 0;
+
+			want[j] = same ? recs[j] : NULL;
+		}
+		check_key_set (index, TF_KEY_LABEL, recs[i]->label.data, recs[i]->label.len, want,
+		               n, file, line);
+	}
+	free (want);
+}
+
+#define assert_labels(index, recs, n) check_labels ((index), (recs), (n), __FILE__, __LINE__)
+
+/*
+ * Runs that wrap around the end of the array. The labels are picked by the
+ * index's own hash so that their homes are the last slots of a 64-slot table
+ * (what 27 to 52 entries take, the first size being 16 and the load at most
+ * 4/5) or its first ones; if the sizing changes this still tests removal,
+ * only less pointedly. Each record in turn is taken out and put back, then
+ * every other one is removed.
+ */
+#define WRAP_RECS 40
+#define WRAP_CAP  64
+
+static void
+test_wrapping_runs (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *recs[WRAP_RECS], *rec;
+	int n = 0, tail = 0, head = 0, other = 0, k;
+	char label[32], id[32];
+	size_t home;
+
+	(void)state;
+	/* 5 labels with homes in the last 3 slots, twice each; 10 in the first 2; 20 elsewhere. */
+	for (k = 0; n < WRAP_RECS; k++) {
+		int copies = 1, c;
+
+		snprintf (label, sizeof (label), "wrap-%d", k);
+		home =
+		    tf_index_hash (TF_KEY_LABEL, label, strlen (label), NULL, 0) & (WRAP_CAP - 1);
+		if (home >= WRAP_CAP - 3 && tail < 10) {
+			copies = 2;
+			tail += 2;
+		} else if (home < 2 && head < 10) {
+			head++;
+		} else if (home >= 2 && home < WRAP_CAP - 3 && other < 20) {
+			other++;
+		} else {
+			continue;
+		}
+		for (c = 0; c < copies; c++) {
+			snprintf (id, sizeof (id), "id-%d", n);
+			recs[n++] = take (index, make (NULL, NULL, NULL, id, label, NULL));
+		}
+	}
+	assert_labels (index, recs, WRAP_RECS);
+
+	for (k = 0; k < WRAP_RECS; k++) {
+		rec = tf_index_remove (index, recs[k]->uid);
+		assert_ptr_equal (rec, recs[k]);
+		recs[k] = NULL;
+		assert_labels (index, recs, WRAP_RECS);
+		assert_each_findable (index, recs, WRAP_RECS);
+		assert_int_equal (tf_index_count (index), WRAP_RECS - 1);
+		recs[k] = rec;
+		assert_true (tf_index_take (index, rec));
+	}
+	assert_labels (index, recs, WRAP_RECS);
+	for (k = 0; k < WRAP_RECS; k += 2) {
+		assert_ptr_equal (tf_index_remove (index, recs[k]->uid), recs[k]);
+		tf_record_free (recs[k]);
+		recs[k] = NULL;
+		assert_labels (index, recs, WRAP_RECS);
+		assert_each_findable (index, recs, WRAP_RECS);
+		assert_int_equal (tf_index_count (index), WRAP_RECS - k / 2 - 1);
+	}
+	tf_index_free (index);
+}
+
+/*
+ * Growth, many times over, while three subjects and one label are shared by
+ * all the records: right before and after each doubling every group is whole.
+ */
+#define GROWN 3000
+
+/*
+ * Whether count entries fill a table to where it grows (13 of 16, 26 of 32,
+ * ..., cap - cap / 5 as in index.c) or one past.
+ */
+static bool
+at_growth (int count)
+{
+	int cap, edge;
+
+	for (cap = 16; cap - cap / 5 <= count; cap *= 2) {
+		edge = cap - cap / 5;
+		if (count == edge || count == edge + 1)
+			return true;
+	}
+	return false;
+}
+
+static void
+test_growth_shared_keys (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *recs[GROWN], *group[GROWN];
+	char subject[32], id[32];
+	int n, i, g;
+
+	(void)state;
+	memset (recs, 0, sizeof (recs));
+	for (n = 0; n < GROWN; n++) {
+		snprintf (subject, sizeof (subject), "CN=Group %d", n % 3);
+		snprintf (id, sizeof (id), "id-%d", n);
+		recs[n] = take (index, make (NULL, NULL, subject, id, "all", NULL));
+		if (!at_growth (n + 1))
+			continue;
+		assert_key_set (index, TF_KEY_LABEL, "all", recs, n + 1);
+		for (g = 0; g < 3; g++) {
+			memset (group, 0, sizeof (group));
+			for (i = g; i <= n; i += 3)
+				group[i] = recs[i];
+			snprintf (subject, sizeof (subject), "CN=Group %d", g);
+			assert_key_set (index, TF_KEY_SUBJECT, subject, group, n + 1);
+		}
+	}
+	assert_each_findable (index, recs, GROWN);
+	assert_int_equal (tf_index_count (index), GROWN);
+	tf_index_free (index);
+}
+
+/*
+ * A take whose growth fails, at each growth and in each table in turn, and
+ * each time the index is as it was and the record the caller's with no uid.
+ * A table grown by an attempt stays grown (the same entries, more room), so
+ * letting one more allocation through each time moves the failure on to the
+ * next table, until all have room and the take succeeds.
+ */
+#define FAILING 400
+
+static void
+test_take_growth_fails (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *recs[FAILING], *group[FAILING];
+	int n, fails, growths = 0, i;
+	char id[32];
+
+	(void)state;
+	memset (recs, 0, sizeof (recs));
+	for (n = 0; n < FAILING; n++) {
+		snprintf (id, sizeof (id), "id-%d", n);
+		recs[n] = make ("CN=Issuer", id, n % 2 ? "CN=Odd" : "CN=Even", id, "same", id);
+		recs[n]->store_id = n + 1;
+		for (fails = 0;; fails++) {
+			/* The table that failed last grows now, the next one fails. */
+			calloc_fails_in = fails == 0 ? 1 : 2;
+			if (tf_index_take (index, recs[n]))
+				break;
+			calloc_fails_in = 0;
+			assert_int_equal (recs[n]->uid, 0);
+			assert_null (tf_index_lookup_store_id (index, n + 1));
+			assert_int_equal (tf_index_count (index), n);
+			assert_key_set (index, TF_KEY_LABEL, "same", recs, n);
+			assert_each_findable (index, recs, n);
+		}
+		/* The failure was not reached: disarm it before our own allocations. */
+		assert_int_equal (calloc_fails_in, 1);
+		calloc_fails_in = 0;
+		assert_int_not_equal (recs[n]->uid, 0);
+		/* The record is in seven tables (all but spki), which grow together. */
+		if (fails > 0) {
+			assert_int_equal (fails, 7);
+			growths++;
+		}
+	}
+	assert_true (growths >= 6);
+	assert_key_set (index, TF_KEY_LABEL, "same", recs, FAILING);
+	memset (group, 0, sizeof (group));
+	for (i = 1; i < FAILING; i += 2)
+		group[i] = recs[i];
+	assert_key_set (index, TF_KEY_SUBJECT, "CN=Odd", group, FAILING);
+	for (i = 0; i < FAILING; i++)
+		assert_ptr_equal (tf_index_lookup_store_id (index, i + 1), recs[i]);
+	assert_each_findable (index, recs, FAILING);
+	tf_index_free (index);
+}
+
+/* tf_index_each with a callback that removes and frees the record it is given. */
+typedef struct {
+	tf_index *index;
+	visits seen;
+} remover;
+
+static bool
+remove_given (void *ctx, tf_record *rec)
+{
+	remover *r = ctx;
+
+	visit (&r->seen, rec);
+	assert_ptr_equal (tf_index_remove (r->index, rec->uid), rec);
+	tf_record_free (rec);
+	return true;
+}
+
+static void
+test_each_removing (void **state)
+{
+	remover r = {.index = tf_index_new ()};
+	tf_record *recs[1000];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000; i++)
+		recs[i] = take (r.index, make (NULL, NULL, "one subject", NULL, NULL, NULL));
+	tf_index_each (r.index, remove_given, &r);
+	assert_int_equal (tf_index_count (r.index), 0);
+	/* Each visited once: the list holds 1000 distinct records, all of ours. */
+	assert_int_equal (r.seen.n, 1000);
+	qsort (r.seen.recs, r.seen.n, sizeof (*r.seen.recs), cmp_ptr);
+	qsort (recs, 1000, sizeof (*recs), cmp_ptr);
+	for (i = 0; i < 1000; i++)
+		assert_ptr_equal (r.seen.recs[i], recs[i]);
+	visits_reset (&r.seen);
+	tf_index_free (r.index);
+}
+
 int
 main (void)
 {
@@ -585,6 +971,11 @@ main (void)
 	    cmocka_unit_test (test_replace_keeps_uid),
 	    cmocka_unit_test (test_uids_never_reused),
 	    cmocka_unit_test (test_each_once_and_stop),
+	    cmocka_unit_test (test_shared_key_run),
+	    cmocka_unit_test (test_wrapping_runs),
+	    cmocka_unit_test (test_growth_shared_keys),
+	    cmocka_unit_test (test_take_growth_fails),
+	    cmocka_unit_test (test_each_removing),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
