@@ -47,23 +47,6 @@ tf_bytes_equal (const tf_bytes *a, const void *data, size_t len)
 static void
 record_clear (tf_record *rec)
 {
-	if (rec->block != NULL) {
-		free (rec->block);
-		rec->block = NULL;
-		memset (&rec->der, 0, sizeof (tf_bytes));
-		memset (&rec->issuer, 0, sizeof (tf_bytes));
-		memset (&rec->serial, 0, sizeof (tf_bytes));
-		memset (&rec->subject, 0, sizeof (tf_bytes));
-		memset (&rec->id, 0, sizeof (tf_bytes));
-		memset (&rec->label, 0, sizeof (tf_bytes));
-		memset (&rec->email, 0, sizeof (tf_bytes));
-		memset (&rec->stapled_eku, 0, sizeof (tf_bytes));
-		memset (&rec->spki_sha1, 0, sizeof (tf_bytes));
-		rec->hosts = NULL;
-		rec->live_hosts = NULL;
-		rec->creator = NULL;
-		return;
-	}
 	tf_bytes_clear (&rec->der);
 	tf_bytes_clear (&rec->issuer);
 	tf_bytes_clear (&rec->serial);
@@ -86,7 +69,9 @@ tf_record_free (tf_record *rec)
 {
 	if (rec == NULL)
 		return;
-	record_clear (rec);
+	/* A compact record is one allocation, its bytes included. */
+	if (rec->block != rec)
+		record_clear (rec);
 	free (rec);
 }
 
@@ -163,69 +148,63 @@ within_der (const tf_record *rec, const tf_bytes *b)
 		       : NULL;
 }
 
-bool
+/* Copies n bytes to *p and moves *p past them; returns where they went (NULL for none). */
+static void *
+place (unsigned char **p, const void *data, size_t n)
+{
+	void *at = *p;
+
+	if (n == 0)
+		return NULL;
+	memcpy (*p, data, n);
+	*p += n;
+	return at;
+}
+
+tf_record *
 tf_record_compact (tf_record *rec)
 {
 	const unsigned char *found[3] = {NULL, NULL, NULL};
 	size_t size, hosts_len, live_len, creator_len;
-	unsigned char *block, *p, *moved;
-	tf_bytes *b;
+	tf_record *out;
+	unsigned char *der, *p;
+	tf_bytes *b, *to;
 	int i;
 
-	if (rec->block != NULL)
-		return true;
+	if (rec->block == rec)
+		return rec;
 	hosts_len = rec->hosts != NULL ? strlen (rec->hosts) + 1 : 0;
 	live_len = rec->live_hosts != NULL ? strlen (rec->live_hosts) + 1 : 0;
 	creator_len = rec->creator != NULL ? strlen (rec->creator) + 1 : 0;
-	size = rec->der.len + hosts_len + live_len + creator_len;
+	size = sizeof (tf_record) + rec->der.len + hosts_len + live_len + creator_len;
 	for (i = 0; (b = byte_field (rec, i)) != NULL; i++) {
 		if (i < 3)
 			found[i] = within_der (rec, b);
 		if (i >= 3 || found[i] == NULL)
 			size += b->len;
 	}
-	block = malloc (size > 0 ? size : 1);
-	if (block == NULL)
-		return false;
+	out = malloc (size);
+	if (out == NULL)
+		return rec;
 
-	/* Nothing can fail from here: each old buffer goes as its bytes move. */
-	p = block;
-	if (rec->der.len > 0)
-		memcpy (p, rec->der.data, rec->der.len);
-	p += rec->der.len;
+	/* The record first, then the certificate right behind it: a lookup reads both. */
+	*out = *rec;
+	out->block = out;
+	p = (unsigned char *)(out + 1);
+	der = place (&p, rec->der.data, rec->der.len);
+	out->der.data = der;
 	for (i = 0; (b = byte_field (rec, i)) != NULL; i++) {
-		moved = NULL;
-		if (i < 3 && found[i] != NULL) {
-			moved = block + (found[i] - rec->der.data);
-		} else if (b->len > 0) {
-			memcpy (p, b->data, b->len);
-			moved = p;
-			p += b->len;
-		}
-		free (b->data);
-		b->data = moved;
+		to = byte_field (out, i);
+		if (i < 3 && found[i] != NULL)
+			to->data = der + (found[i] - rec->der.data);
+		else
+			to->data = place (&p, b->data, b->len);
 	}
-	free (rec->der.data);
-	rec->der.data = rec->der.len > 0 ? block : NULL;
-	if (hosts_len > 0) {
-		memcpy (p, rec->hosts, hosts_len);
-		free (rec->hosts);
-		rec->hosts = (char *)p;
-		p += hosts_len;
-	}
-	if (live_len > 0) {
-		memcpy (p, rec->live_hosts, live_len);
-		free (rec->live_hosts);
-		rec->live_hosts = (char *)p;
-		p += live_len;
-	}
-	if (creator_len > 0) {
-		memcpy (p, rec->creator, creator_len);
-		free (rec->creator);
-		rec->creator = (char *)p;
-	}
-	rec->block = block;
-	return true;
+	out->hosts = place (&p, rec->hosts, hosts_len);
+	out->live_hosts = place (&p, rec->live_hosts, live_len);
+	out->creator = place (&p, rec->creator, creator_len);
+	tf_record_free (rec);
+	return out;
 }
 
 /* true when some slot of a list is empty: first, last, or between two commas. */

@@ -37,17 +37,15 @@ typedef struct {
 } tf_bytes;
 
 typedef struct tf_record {
-	int64_t store_id;	/* row in the store; 0 when not stored */
+	/*
+	 * What a trust lookup reads comes first, so that it shares cache lines
+	 * with the certificate a compact record carries right behind it.
+	 */
 	uint64_t uid;		/* process-unique, never reused; 0 until indexed */
 	unsigned long owner;	/* owning session for CKA_TOKEN=FALSE; 0 for token objects */
-
-	tf_bytes der;		/* the certificate; empty when the token holds only trust */
-	tf_bytes issuer;	/* DER Name */
-	tf_bytes serial;	/* DER INTEGER, tag and length included */
-	tf_bytes subject;	/* DER Name; empty when der is */
-	tf_bytes id;		/* CKA_ID */
-	tf_bytes label;		/* CKA_LABEL, no NUL */
-	tf_bytes email;		/* CKA_NSS_EMAIL as given */
+	bool has_trust;		/* a trust decision exists (the trust views are present) */
+	uint8_t trust[TF_PURPOSE_COUNT]; /* tf_level per purpose */
+	bool step_up;		/* CKA_TRUST_STEP_UP_APPROVED */
 
 	/*
 	 * Hashes of the certificate: all known when der is held; otherwise as
@@ -57,18 +55,23 @@ typedef struct tf_record {
 	 */
 	bool has_hash;		/* sha1 is known */
 	bool has_md5;
-	bool has_sha256;
+	int64_t expires;	/* unix time the decision ends; 0 = never */
+	int64_t not_after;	/* unix time the certificate expires; 0 = not known (no der) */
+	tf_bytes issuer;	/* DER Name */
+	tf_bytes serial;	/* DER INTEGER, tag and length included */
+	tf_bytes der;		/* the certificate; empty when the token holds only trust */
 	unsigned char sha1[20];
 	unsigned char md5[16];
+	bool has_sha256;
+	tf_bytes stapled_eku;	/* DER ExtKeyUsageSyntax stapled by a client; empty = none */
+	tf_bytes subject;	/* DER Name; empty when der is */
+	tf_bytes id;		/* CKA_ID */
+	tf_bytes label;		/* CKA_LABEL, no NUL */
+	tf_bytes email;		/* CKA_NSS_EMAIL as given */
 	unsigned char sha256[32];
 	tf_bytes spki_sha1;	/* SHA-1 of the certificate's SubjectPublicKeyInfo; empty without der */
-
-	bool has_trust;		/* a trust decision exists (the trust views are present) */
-	uint8_t trust[TF_PURPOSE_COUNT]; /* tf_level per purpose */
-	bool step_up;		/* CKA_TRUST_STEP_UP_APPROVED */
-
+	int64_t store_id;	/* row in the store; 0 when not stored */
 	unsigned long category; /* CKA_CERTIFICATE_CATEGORY as set; 0 = derive */
-	tf_bytes stapled_eku;	/* DER ExtKeyUsageSyntax stapled by a client; empty = none */
 
 	/*
 	 * Pinned host names, comma-separated, one per slot. A pinned
@@ -81,17 +84,16 @@ typedef struct tf_record {
 	 */
 	char *hosts;
 	char *live_hosts;	/* hosts without tombstones; NULL when hosts has none */
-	int64_t expires;	/* unix time the decision ends; 0 = never */
-	int64_t not_after;	/* unix time the certificate expires; 0 = not known (no der) */
 	int64_t created;	/* unix time the record was first written */
 	char *creator;		/* program that made the decision; may be NULL */
 
 	/*
-	 * Non-NULL for a compact record: every byte field and string above
-	 * points into this one allocation (issuer, serial and subject into the
-	 * certificate itself when it holds them), and none may be set or
-	 * freed alone. Records in a token's index are compact when memory
-	 * allowed; a write changes a tf_record_dup, which never is.
+	 * The record itself when it is compact: one allocation holding the
+	 * record and every byte field and string above (issuer, serial and
+	 * subject inside the certificate when it holds them); none may be set
+	 * or freed alone. Records in a token's index are compact when memory
+	 * allowed; a write changes a tf_record_dup, which never is. NULL
+	 * otherwise.
 	 */
 	void *block;
 } tf_record;
@@ -106,12 +108,13 @@ void tf_record_free (tf_record *rec);
 tf_record *tf_record_dup (const tf_record *rec);
 
 /*
- * Moves rec's bytes into one allocation, issuer, serial and subject sharing
- * the certificate's own bytes where they are found in it: about a third
- * less memory per record, and a lookup by issuer and serial reads one
- * buffer. false (rec unchanged, still valid) when out of memory.
+ * rec as one allocation: the record, then its certificate, then its other
+ * bytes, issuer, serial and subject sharing the certificate's own bytes
+ * where they are found in it. About a third less memory per record, and a
+ * lookup by issuer and serial reads one buffer. Takes rec and returns the
+ * compact record (rec itself, unchanged, when out of memory or compact).
  */
-bool tf_record_compact (tf_record *rec);
+tf_record *tf_record_compact (tf_record *rec);
 
 /* Replaces *dst with a copy of len bytes at data (len 0 empties it). false when out of memory. */
 bool tf_bytes_set (tf_bytes *dst, const void *data, size_t len);

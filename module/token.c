@@ -283,7 +283,7 @@ install (tf_token *tok, tf_record *rec, uint64_t replaces)
 	if (old != NULL)
 		rec->uid = old->uid;
 	/* Indexed records are never changed in place; without memory for it, rec stays as it is. */
-	tf_record_compact (rec);
+	rec = tf_record_compact (rec);
 	if (!tf_index_take (tok->index, rec)) {
 		/* Put the old one back so the index still matches the store it mirrors. */
 		if (old != NULL && !tf_index_take (tok->index, old))

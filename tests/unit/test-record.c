@@ -74,16 +74,20 @@ test_compact (void **state)
 	const unsigned char *start, *end;
 
 	(void)state;
-	assert_true (tf_record_compact (rec));
-	assert_non_null (rec->block);
+	rec = tf_record_compact (rec);
+	assert_ptr_equal (rec->block, rec);
 	assert_same (rec);
 	start = rec->der.data;
 	end = start + rec->der.len;
+	/* The certificate follows the record in its allocation. */
+	assert_ptr_equal (rec->der.data, (unsigned char *)(rec + 1));
 	assert_true (rec->issuer.data > start && rec->issuer.data < end);
 	assert_true (rec->serial.data > start && rec->serial.data < end);
 	assert_true (rec->subject.data > start && rec->subject.data < end);
 	/* Twice is once. */
-	assert_true (tf_record_compact (rec));
+	copy = rec;
+	rec = tf_record_compact (rec);
+	assert_ptr_equal (rec, copy);
 	assert_same (rec);
 
 	/* A copy is an ordinary record that may be changed and freed alone. */
@@ -106,7 +110,7 @@ test_compact_without_der (void **state)
 
 	(void)state;
 	set (&rec->issuer, "ANOTHER-ISSUER");
-	assert_true (tf_record_compact (rec));
+	rec = tf_record_compact (rec);
 	assert_bytes (&rec->issuer, "ANOTHER-ISSUER");
 	assert_true (rec->issuer.data >= rec->der.data + rec->der.len);
 	tf_record_free (rec);
@@ -115,7 +119,7 @@ test_compact_without_der (void **state)
 	assert_non_null (rec);
 	set (&rec->serial, "SERIAL");
 	set (&rec->issuer, "ISSUER-NAME");
-	assert_true (tf_record_compact (rec));
+	rec = tf_record_compact (rec);
 	assert_null (rec->der.data);
 	assert_bytes (&rec->serial, "SERIAL");
 	assert_bytes (&rec->issuer, "ISSUER-NAME");
@@ -126,7 +130,8 @@ test_compact_without_der (void **state)
 	/* Nothing at all. */
 	rec = tf_record_new ();
 	assert_non_null (rec);
-	assert_true (tf_record_compact (rec));
+	rec = tf_record_compact (rec);
+	assert_ptr_equal (rec->block, rec);
 	assert_int_equal (rec->label.len, 0);
 	tf_record_free (rec);
 }
