@@ -57,28 +57,58 @@ tf_index_next_uid (void)
 	return (uint64_t)atomic_fetch_add (&uid_counter, 1) + 1;
 }
 
-/*
- * A word-at-a-time multiplicative hash: keys are DER names and serials of
- * tens to hundreds of bytes, hashed on every lookup, so eight bytes a step.
- */
-static uint64_t
-hash_bytes (uint64_t h, const void *data, size_t len)
+/* Odd constants (hexadecimal digits of pi) for the hash below. */
+#define K0 0x243f6a8885a308d3ULL
+#define K1 0x13198a2e03707345ULL
+#define K2 0xa4093822299f31d1ULL
+#define K3 0x082efa98ec4e6c89ULL
+
+static inline uint64_t
+read64 (const unsigned char *p)
 {
-	const unsigned char *p = data;
 	uint64_t w;
 
-	while (len >= 8) {
-		memcpy (&w, p, 8);
-		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-		h ^= h >> 32;
-		p += 8;
-		len -= 8;
+	memcpy (&w, p, 8);
+	return w;
+}
+
+/* The 128-bit product of a and b, folded to 64 bits: every bit of each moves every bit. */
+static inline uint64_t
+fold_mul (uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * Keys are DER names and serials of tens to hundreds of bytes, hashed on
+ * every lookup. Sixteen bytes go into each wide multiplication, and two
+ * lanes of them run side by side: a one-lane, eight-bytes-a-step hash was a
+ * fifth of a trust lookup's time (56 ns for an issuer and serial).
+ */
+static uint64_t
+hash_bytes (uint64_t seed, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t a = seed ^ K0, b = seed ^ K1, tail[2] = {0, 0};
+	size_t n = len;
+
+	while (n >= 32) {
+		a = fold_mul (read64 (p) ^ K2, read64 (p + 8) ^ a);
+		b = fold_mul (read64 (p + 16) ^ K3, read64 (p + 24) ^ b);
+		p += 32;
+		n -= 32;
 	}
-	w = 0;
-	if (len > 0)
-		memcpy (&w, p, len);
-	h = (h ^ w ^ ((uint64_t)len << 56)) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
+	a ^= b;
+	if (n >= 16) {
+		a = fold_mul (read64 (p) ^ K2, read64 (p + 8) ^ a);
+		p += 16;
+		n -= 16;
+	}
+	if (n > 0)
+		memcpy (tail, p, n);
+	return fold_mul (tail[0] ^ K1 ^ (uint64_t)len, fold_mul (tail[1] ^ K3, a ^ K0));
 }
 
 static uint64_t
