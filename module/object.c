@@ -161,6 +161,8 @@ typedef struct {
 	CK_OBJECT_HANDLE *handles;
 	CK_ULONG n, cap;
 	bool oom;
+	bool saw_token_record; /* find_in_record met a token object's record */
+	bool loaded_now;       /* load went to the store */
 } finder;
 
 static bool
@@ -189,6 +191,8 @@ find_in_record (void *ctx, tf_record *rec)
 {
 	finder *f = ctx;
 
+	if (rec->owner == 0)
+		f->saw_token_record = true;
 	return tf_view_each (rec, f->klass, add_view, f);
 }
 
@@ -206,11 +210,41 @@ load (finder *f, tf_store_key kind, const void *a, size_t alen, const void *b, s
 {
 	if (tf_token_loaded (f->tok, kind, a, alen, b, blen))
 		return CKR_OK;
+	f->loaded_now = true;
 	if (!f->may_load)
 		return TF_CKR_NEED_EXCLUSIVE;
 	if (kind == TF_STORE_ALL)
 		return tf_token_load_all (f->tok);
 	return tf_token_load_key (f->tok, kind, a, alen, b, blen);
+}
+
+/*
+ * One issuer and serial, searched in the index first: the store holds one
+ * record at most for them, so a token record found is that one, current,
+ * and a hit (NSS's trust lookup of a certificate it knows) costs one probe.
+ * Otherwise the key is loaded, and searched again only if the store was
+ * asked.
+ */
+static CK_RV
+search_issuer_serial (tf_token *tok, const void *issuer, size_t issuer_len, const void *serial,
+		      size_t serial_len, finder *f)
+{
+	CK_ULONG before = f->n;
+	CK_RV rv;
+
+	f->saw_token_record = false;
+	tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer, issuer_len, serial,
+			   serial_len, find_in_record, f);
+	if (f->saw_token_record)
+		return CKR_OK;
+	f->loaded_now = false;
+	rv = load (f, TF_STORE_BY_ISSUER_SERIAL, issuer, issuer_len, serial, serial_len);
+	if (rv != CKR_OK || !f->loaded_now)
+		return rv;
+	f->n = before;
+	tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer, issuer_len, serial,
+			   serial_len, find_in_record, f);
+	return CKR_OK;
 }
 
 /* Issuer and serial: as sent, and (for a raw serial) under its DER encoding too. */
@@ -222,12 +256,10 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 	size_t len = 0;
 	CK_RV rv;
 
-	rv = load (f, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
-		   serial->pValue, serial->ulValueLen);
+	rv = search_issuer_serial (tok, issuer->pValue, issuer->ulValueLen, serial->pValue,
+				   serial->ulValueLen, f);
 	if (rv != CKR_OK)
 		return rv;
-	tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen,
-			   serial->pValue, serial->ulValueLen, find_in_record, f);
 	/* Found as sent (NSS sends DER first): the other form names the same records. */
 	if (f->n > 0 || serial->ulValueLen == 0 || serial->ulValueLen > 0x10000)
 		return CKR_OK;
@@ -256,11 +288,7 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 		len = tf_x509_serial_to_der (serial->pValue, serial->ulValueLen, der);
 	}
 	if (len > 0 && (len != serial->ulValueLen || memcmp (der, serial->pValue, len) != 0)) {
-		rv = load (f, TF_STORE_BY_ISSUER_SERIAL, issuer->pValue, issuer->ulValueLen, der,
-			   len);
-		if (rv == CKR_OK)
-			tf_index_each_key (tok->index, TF_KEY_ISSUER_SERIAL, issuer->pValue,
-					   issuer->ulValueLen, der, len, find_in_record, f);
+		rv = search_issuer_serial (tok, issuer->pValue, issuer->ulValueLen, der, len, f);
 	}
 	free (der);
 	return rv;
