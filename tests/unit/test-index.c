@@ -290,8 +290,9 @@ test_issuer_serial_same_hash (void **state)
 
 	(void)state;
 	/*
-	 * Issuer and serial are hashed as one run of bytes, so these three share
-	 * their whole hash: only the comparison of the bytes tells them apart.
+	 * The same bytes split differently between issuer and serial. The
+	 * hash takes each part with its length, so these have hashes of their
+	 * own; keys that share a whole hash are test_same_hash_keys' (below).
 	 */
 	a = take (index, make ("AB", "C", NULL, NULL, NULL, NULL));
 	b = take (index, make ("A", "BC", NULL, NULL, NULL, NULL));
