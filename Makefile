@@ -81,6 +81,9 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/fuzz/pkcs11-spec.h $(AR
 # test-index makes the index's allocations fail on purpose: the module's calls
 # to calloc go through the test's __wrap_calloc (libraries' calls do not).
 $(BUILD)/tests/test-index: UNIT_LDFLAGS := -Wl,--wrap=calloc
+# test-index-collide builds test-index.c over its own index.c, whose keys all collide.
+$(BUILD)/tests/test-index-collide: UNIT_LDFLAGS := -Wl,--wrap=calloc
+$(BUILD)/tests/test-index-collide: tests/unit/test-index.c module/index.c
 
 # Small C programs the integration tests run (NSS and raw PKCS#11 clients).
 $(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)

@@ -1,7 +1,9 @@
 /*
  * The in-memory index: open-addressed hash tables, one per key, plus tables
  * by uid and by store row. Slots point at records that the index owns; the
- * key bytes are the record's own fields, so nothing is copied.
+ * key bytes are the record's own fields, so nothing is copied. A key table
+ * has one slot per distinct key, the records that share it chained through
+ * their same_key links (record.h), newest first.
  */
 #include "index.h"
 
@@ -12,7 +14,8 @@
 /*
  * A slot keeps the whole hash beside the record, so that a probe passes over
  * other keys' slots without touching their records: one flat array is read,
- * four slots to a cache line. rec is NULL in an empty slot.
+ * four slots to a cache line. rec is NULL in an empty slot; in a key table it
+ * is the newest record with the slot's key, the head of their chain.
  */
 typedef struct {
 	uint64_t hash;
@@ -23,11 +26,15 @@ typedef struct {
  * Linear probing in a power-of-two array kept at most four fifths full, so
  * that every probe meets an empty slot. Removal shifts the rest of the run
  * back instead of leaving tombstones, so a run ends at the first empty slot
- * and lookups never slow down with churn. Records that share a key share its
- * hash and so lie in one run from their home slot on: adding to a key held by
- * k records, and finding a key whose home falls inside that run, walk it.
- * Hashes are compared there, not records, so a subject with thousands of
- * certificates costs a scan of a few pages of this array.
+ * and lookups never slow down with churn.
+ *
+ * A slot per record would put all records of a shared key in one run from
+ * their home on: adding to a key held by k records walked all k, and so did
+ * finding any other key whose home fell inside that run (16 µs instead of
+ * 0.4 with 50,000 certificates of one label among 100,000). So a key table
+ * holds a slot per distinct key, and runs are as short as the number of keys
+ * makes them. Two keys with one 64-bit hash still get a slot each: a probe
+ * compares the hash, then the key bytes of the slot's head record.
  */
 typedef struct {
 	slot *slots;
@@ -38,15 +45,25 @@ typedef struct {
 /* The first size; small, as a token of a few session objects is common. */
 #define TABLE_MIN 16
 
+/* No slot found. */
+#define NO_SLOT SIZE_MAX
+
 enum {
 	T_UID = TF_KEY_COUNT,
 	T_STORE_ID,
 	T_COUNT,
 };
 
+/*
+ * The key tables chain; uid and store row are unique and need no chain.
+ * Each chain costs every record a pointer (8 bytes), paid in the record.
+ */
+_Static_assert (TF_KEY_COUNT == TF_RECORD_KEYS, "a same_key link per key table");
+
 struct tf_index {
 	table tables[T_COUNT];
 	size_t records;
+	uint64_t changes; /* takes and removals, to catch a callback that makes one */
 };
 
 static atomic_uint_fast64_t uid_counter;
@@ -82,10 +99,22 @@ fold_mul (uint64_t a, uint64_t b)
 }
 
 /*
+ * Sixteen bytes (x, y) into the state h. x and y count on their own too, so
+ * that a word which makes the product zero does not wipe out the rest.
+ */
+static inline uint64_t
+absorb (uint64_t h, uint64_t x, uint64_t y)
+{
+	return fold_mul (x ^ K2, y ^ h ^ K3) ^ x ^ ((y << 29) | (y >> 35));
+}
+
+/*
  * Keys are DER names and serials of tens to hundreds of bytes, hashed on
  * every lookup. Sixteen bytes go into each wide multiplication, and two
  * lanes of them run side by side: a one-lane, eight-bytes-a-step hash was a
- * fifth of a trust lookup's time (56 ns for an issuer and serial).
+ * fifth of a trust lookup's time (56 ns for an issuer and serial). Not a
+ * defence against keys made to collide (no fast unkeyed hash is): those
+ * cost probes, never a wrong answer, as every match compares the bytes.
  */
 static uint64_t
 hash_bytes (uint64_t seed, const void *data, size_t len)
@@ -95,20 +124,20 @@ hash_bytes (uint64_t seed, const void *data, size_t len)
 	size_t n = len;
 
 	while (n >= 32) {
-		a = fold_mul (read64 (p) ^ K2, read64 (p + 8) ^ a);
-		b = fold_mul (read64 (p + 16) ^ K3, read64 (p + 24) ^ b);
+		a = absorb (a, read64 (p), read64 (p + 8));
+		b = absorb (b, read64 (p + 16), read64 (p + 24));
 		p += 32;
 		n -= 32;
 	}
-	a ^= b;
 	if (n >= 16) {
-		a = fold_mul (read64 (p) ^ K2, read64 (p + 8) ^ a);
+		a = absorb (a, read64 (p), read64 (p + 8));
 		p += 16;
 		n -= 16;
 	}
 	if (n > 0)
 		memcpy (tail, p, n);
-	return fold_mul (tail[0] ^ K1 ^ (uint64_t)len, fold_mul (tail[1] ^ K3, a ^ K0));
+	a = absorb (a, tail[0], tail[1] ^ (uint64_t)len);
+	return fold_mul (a ^ K2, b ^ K3) ^ a ^ b;
 }
 
 static uint64_t
@@ -125,7 +154,13 @@ mix (uint64_t h)
 static uint64_t
 hash_key (int t, const void *a, size_t alen, const void *b, size_t blen)
 {
-	uint64_t h = hash_bytes (HASH_SEED ^ (uint64_t)t, a, alen);
+	uint64_t h;
+
+#ifdef TF_INDEX_ALL_KEYS_COLLIDE
+	/* tests/unit/test-index-collide.c: every key of a table hashes alike. */
+	return mix (HASH_SEED ^ (uint64_t)t);
+#endif
+	h = hash_bytes (HASH_SEED ^ (uint64_t)t, a, alen);
 
 	if (b != NULL)
 		h = hash_bytes (h ^ 0xff, b, blen);
@@ -289,10 +324,7 @@ table_unslot (table *tab, size_t i)
 	tab->count--;
 }
 
-/*
- * Removes the entry of rec. Its slot is in the run from the home of its hash,
- * however many records share that hash; the pointer tells them apart.
- */
+/* Removes the entry of rec from a table of unique keys; the pointer tells it. */
 static void
 table_del (table *tab, uint64_t hash, const tf_record *rec)
 {
@@ -306,6 +338,74 @@ table_del (table *tab, uint64_t hash, const tf_record *rec)
 			return;
 		}
 	}
+}
+
+/* Whether rec's bytes for this key are these (the hashes already matched). */
+static bool
+key_equals (const tf_record *rec, tf_key key, const void *a, size_t alen, const void *b,
+	    size_t blen)
+{
+	const void *ra, *rb;
+	size_t ralen, rblen;
+
+	record_key (rec, key, &ra, &ralen, &rb, &rblen);
+	if (ralen != alen || memcmp (ra, a, alen) != 0)
+		return false;
+	if (key != TF_KEY_ISSUER_SERIAL)
+		return true;
+	return rblen == blen && (blen == 0 || memcmp (rb, b, blen) == 0);
+}
+
+/* The slot of this key (of hash h) in key table t, or NO_SLOT. */
+static size_t
+key_slot (const table *tab, tf_key t, uint64_t h, const void *a, size_t alen, const void *b,
+	  size_t blen)
+{
+	size_t mask = tab->cap - 1, i;
+
+	if (tab->cap == 0)
+		return NO_SLOT;
+	for (i = h & mask; tab->slots[i].rec != NULL; i = (i + 1) & mask) {
+		if (tab->slots[i].hash == h && key_equals (tab->slots[i].rec, t, a, alen, b, blen))
+			return i;
+	}
+	return NO_SLOT;
+}
+
+/* The slot that holds rec's own key in key table t, or NO_SLOT. */
+static size_t
+record_slot (const table *tab, tf_key t, uint64_t h, const tf_record *rec)
+{
+	const void *a, *b;
+	size_t alen, blen;
+
+	record_key (rec, t, &a, &alen, &b, &blen);
+	return key_slot (tab, t, h, a, alen, b, blen);
+}
+
+/*
+ * Takes rec out of the chain of its key, and the key's slot out of the table
+ * when rec was its last record. Singly linked, so this walks the chain from
+ * its head: newest first, so a record just replaced (removed and taken back,
+ * as a write does) is found at once, and the oldest of k costs k steps.
+ */
+static void
+chain_del (table *tab, tf_key t, uint64_t hash, tf_record *rec)
+{
+	size_t i = record_slot (tab, t, hash, rec);
+	tf_record **link;
+
+	if (i == NO_SLOT)
+		return;
+	for (link = &tab->slots[i].rec; *link != NULL; link = &(*link)->same_key[t]) {
+		if (*link == rec) {
+			*link = rec->same_key[t];
+			rec->same_key[t] = NULL;
+			break;
+		}
+	}
+	if (tab->slots[i].rec == NULL)
+		table_unslot (tab, i);
 }
 
 static void
@@ -348,7 +448,11 @@ unlink_record (tf_index *index, tf_record *rec)
 
 	for (t = 0; t < T_COUNT; t++) {
 		h = record_hash (rec, t, &present);
-		if (present)
+		if (!present)
+			continue;
+		if (t < TF_KEY_COUNT)
+			chain_del (&index->tables[t], t, h, rec);
+		else
 			table_del (&index->tables[t], h, rec);
 	}
 }
@@ -357,6 +461,7 @@ bool
 tf_index_take (tf_index *index, tf_record *rec)
 {
 	uint64_t hashes[T_COUNT];
+	size_t at[T_COUNT];
 	bool present[T_COUNT], fresh = false;
 	table *tab;
 	int t;
@@ -366,24 +471,39 @@ tf_index_take (tf_index *index, tf_record *rec)
 		fresh = true;
 	}
 	/*
-	 * Room in every table first, then the entries: placing cannot fail, so
-	 * a failure leaves no table holding the record. A table grown for
-	 * nothing holds the same entries as before.
+	 * A key already held needs no slot, only a link; a new one needs room.
+	 * Room in every table first, then the entries: linking and placing
+	 * cannot fail, so a failure leaves no table holding the record. A
+	 * table grown for nothing holds the same entries as before (and the
+	 * slots found stay where they are: a table that has one does not grow).
 	 */
 	for (t = 0; t < T_COUNT; t++) {
 		tab = &index->tables[t];
 		hashes[t] = record_hash (rec, t, &present[t]);
-		if (present[t] && table_needs_room (tab) && !table_grow (tab)) {
+		at[t] = NO_SLOT;
+		if (!present[t])
+			continue;
+		if (t < TF_KEY_COUNT)
+			at[t] = record_slot (tab, t, hashes[t], rec);
+		if (at[t] == NO_SLOT && table_needs_room (tab) && !table_grow (tab)) {
 			if (fresh)
 				rec->uid = 0;
 			return false;
 		}
 	}
 	for (t = 0; t < T_COUNT; t++) {
-		if (present[t])
-			table_put (&index->tables[t], hashes[t], rec);
+		tab = &index->tables[t];
+		if (!present[t])
+			continue;
+		if (t < TF_KEY_COUNT)
+			rec->same_key[t] = at[t] == NO_SLOT ? NULL : tab->slots[at[t]].rec;
+		if (at[t] == NO_SLOT)
+			table_put (tab, hashes[t], rec);
+		else
+			tab->slots[at[t]].rec = rec;
 	}
 	index->records++;
+	index->changes++;
 	return true;
 }
 
@@ -429,23 +549,8 @@ tf_index_remove (tf_index *index, uint64_t uid)
 		return NULL;
 	unlink_record (index, rec);
 	index->records--;
+	index->changes++;
 	return rec;
-}
-
-/* Whether rec's bytes for this key are these (the hashes already matched). */
-static bool
-key_equals (const tf_record *rec, tf_key key, const void *a, size_t alen, const void *b,
-	    size_t blen)
-{
-	const void *ra, *rb;
-	size_t ralen, rblen;
-
-	record_key (rec, key, &ra, &ralen, &rb, &rblen);
-	if (ralen != alen || memcmp (ra, a, alen) != 0)
-		return false;
-	if (key != TF_KEY_ISSUER_SERIAL)
-		return true;
-	return rblen == blen && (blen == 0 || memcmp (rb, b, blen) == 0);
 }
 
 void
@@ -453,8 +558,8 @@ tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, cons
 		   size_t blen, tf_index_fn fn, void *ctx)
 {
 	table *tab = &index->tables[key];
-	uint64_t h;
-	slot s;
+	uint64_t changes = index->changes;
+	tf_record *rec;
 	size_t i;
 
 	if (tab->cap == 0 || alen == 0)
@@ -463,18 +568,17 @@ tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, cons
 		b = NULL;
 		blen = 0;
 	}
-	h = hash_key (key, a, alen, b, blen);
+	i = key_slot (tab, key, hash_key (key, a, alen, b, blen), a, alen, b, blen);
+	if (i == NO_SLOT)
+		return;
 	/*
-	 * Only slots with this very hash cost a look at their record. fn may
-	 * not change the index; the array and its size are read afresh after
-	 * each call all the same, so that a breach shows as a wrong answer
-	 * rather than a read of freed memory.
+	 * Every record of the chain has the key: none needs a look before fn.
+	 * fn may not change the index; should it take or remove a record all
+	 * the same, the walk stops there, a wrong answer rather than a step
+	 * through a record that may have been freed.
 	 */
-	for (i = h & (tab->cap - 1); tab->slots[i].rec != NULL; i = (i + 1) & (tab->cap - 1)) {
-		s = tab->slots[i];
-		if (s.hash != h || !key_equals (s.rec, key, a, alen, b, blen))
-			continue;
-		if (!fn (ctx, s.rec))
+	for (rec = tab->slots[i].rec; rec != NULL; rec = rec->same_key[key]) {
+		if (!fn (ctx, rec) || index->changes != changes)
 			return;
 	}
 }

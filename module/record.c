@@ -108,6 +108,8 @@ tf_record_dup (const tf_record *rec)
 	copy->live_hosts = NULL;
 	copy->creator = NULL;
 	copy->block = NULL;
+	/* The copy is in no index (yet): the original's neighbours are not its own. */
+	memset (copy->same_key, 0, sizeof (copy->same_key));
 
 	if (!tf_bytes_set (&copy->der, rec->der.data, rec->der.len) ||
 	    !tf_bytes_set (&copy->issuer, rec->issuer.data, rec->issuer.len) ||

@@ -30,6 +30,9 @@ enum {
 	TF_PURPOSE_COUNT = 4,
 };
 
+/* The number of keys the index chains records by (TF_KEY_COUNT in index.h). */
+#define TF_RECORD_KEYS 6
+
 /* An owned byte string; data is NULL exactly when len is 0. */
 typedef struct {
 	unsigned char *data;
@@ -55,6 +58,20 @@ typedef struct tf_record {
 	 */
 	bool has_hash;		/* sha1 is known */
 	bool has_md5;
+
+	/*
+	 * The index's own (index.c): per key table, the next record with the
+	 * same key. A table keeps one slot per distinct key, and the records
+	 * that share it hang from that slot through these, so that thousands
+	 * of certificates with one subject or label cost one slot, not a run
+	 * of slots every other key's probe may have to cross. Meaningless
+	 * outside an index; a copy starts with none. Near uid, owner and
+	 * the decision, which a search reads in every record it visits: a
+	 * walk along a chain then costs no cache line more than the search
+	 * itself.
+	 */
+	struct tf_record *same_key[TF_RECORD_KEYS];
+
 	int64_t expires;	/* unix time the decision ends; 0 = never */
 	int64_t not_after;	/* unix time the certificate expires; 0 = not known (no der) */
 	tf_bytes issuer;	/* DER Name */

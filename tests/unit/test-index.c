@@ -3,11 +3,15 @@
  * records, lookups by uid and store row, and every key answering exactly the
  * records that carry it, also when keys share a bucket or a whole hash.
  *
- * The tables are open-addressed (linear probing, removal by shifting back):
- * long runs of one shared key, runs around the end of the array, growth and a
- * growth that fails are what could break, so those have tests of their own.
- * The failure comes from __wrap_calloc below (the Makefile links this test
- * with --wrap=calloc).
+ * The tables are open-addressed (linear probing, removal by shifting back),
+ * with one slot per distinct key and the records that share it chained:
+ * long chains, removal from any place in a chain, a key whose last record
+ * goes, two keys with one hash, runs around the end of the array, growth and
+ * a growth that fails are what could break, so those have tests of their
+ * own. The failure comes from __wrap_calloc below (the Makefile links this
+ * test with --wrap=calloc), which also counts the index's allocations: a
+ * table that grows is seen, so is a slot per record where there should be
+ * one per key.
  */
 #include "unit.h"
 
@@ -16,7 +20,12 @@
 
 #include <string.h>
 
+/* When every key collides (test-index-collide.c), distinct keys cost a probe each: fewer. */
+#ifdef TF_INDEX_ALL_KEYS_COLLIDE
+#define MANY 600
+#else
 #define MANY 10000
+#endif
 
 void *__real_calloc (size_t n, size_t size);
 void *__wrap_calloc (size_t n, size_t size);
@@ -24,9 +33,13 @@ void *__wrap_calloc (size_t n, size_t size);
 /* When positive, the calloc that many calls from now returns NULL. */
 static int calloc_fails_in;
 
+/* Every call, for counting what one take allocates. */
+static size_t calloc_calls;
+
 void *
 __wrap_calloc (size_t n, size_t size)
 {
+	calloc_calls++;
 	if (calloc_fails_in > 0 && --calloc_fails_in == 0)
 		return NULL;
 	return __real_calloc (n, size);
@@ -106,6 +119,16 @@ take (tf_index *index, tf_record *rec)
 	assert_true (tf_index_take (index, rec));
 	assert_int_not_equal (rec->uid, 0);
 	return rec;
+}
+
+/* Takes rec; the number of tables that grew for it (each growth is one calloc). */
+static size_t
+take_growths (tf_index *index, tf_record *rec)
+{
+	size_t before = calloc_calls;
+
+	take (index, rec);
+	return calloc_calls - before;
 }
 
 /*
@@ -272,8 +295,9 @@ test_issuer_serial_same_hash (void **state)
 
 	(void)state;
 	/*
-	 * Issuer and serial are hashed as one run of bytes, so these three share
-	 * their whole hash: only the comparison of the bytes tells them apart.
+	 * The same bytes split differently between issuer and serial. The
+	 * hash takes each part with its length, so these have hashes of their
+	 * own; keys that share a whole hash are test_same_hash_keys' (below).
 	 */
 	a = take (index, make ("AB", "C", NULL, NULL, NULL, NULL));
 	b = take (index, make ("A", "BC", NULL, NULL, NULL, NULL));
@@ -651,7 +675,11 @@ check_each_findable (tf_index *index, tf_record *const *recs, size_t n, const ch
 #define assert_each_findable(index, recs, n)                                                       \
 	check_each_findable ((index), (recs), (n), __FILE__, __LINE__)
 
+#ifdef TF_INDEX_ALL_KEYS_COLLIDE
+#define SHARED 500
+#else
 #define SHARED 5000
+#endif
 
 /*
  * 5000 certificates of one subject and one label lie in one run of one hash;
@@ -900,9 +928,14 @@ test_take_growth_fails (void **state)
 		assert_int_equal (calloc_fails_in, 1);
 		calloc_fails_in = 0;
 		assert_int_not_equal (recs[n]->uid, 0);
-		/* The record is in seven tables (all but spki), which grow together. */
+		/*
+		 * The record is in seven tables (all but spki), which the first
+		 * take gives their first arrays. After that its keys are new in
+		 * five of them, which grow together: subject and label have two
+		 * keys and one among all 400 records, a slot each.
+		 */
 		if (fails > 0) {
-			assert_int_equal (fails, 7);
+			assert_int_equal (fails, n == 0 ? 7 : 5);
 			growths++;
 		}
 	}
@@ -957,6 +990,253 @@ test_each_removing (void **state)
 	tf_index_free (r.index);
 }
 
+/*
+ * 5000 records of one subject, one id and one label take a slot in each of
+ * those tables, not 5000: beside records with no keys at all, they cost the
+ * first (smallest) array of each of the three tables and nothing more. A slot
+ * per record would grow those tables as often as the uid table grows.
+ */
+/* No key of this test collides with another: the full count, even where all do. */
+#define CROWD 5000
+
+static void
+test_shared_key_one_slot (void **state)
+{
+	tf_index *crowd = tf_index_new (), *bare = tf_index_new ();
+	tf_record **recs;
+	size_t crowd_growths = 0, bare_growths = 0;
+	int i;
+
+	(void)state;
+	recs = calloc (CROWD, sizeof (*recs));
+	assert_non_null (recs);
+	for (i = 0; i < CROWD; i++) {
+		recs[i] = make (NULL, NULL, "CN=Crowd", "crowd-id", "crowd", NULL);
+		crowd_growths += take_growths (crowd, recs[i]);
+		bare_growths += take_growths (bare, make (NULL, NULL, NULL, NULL, NULL, NULL));
+	}
+	assert_true (bare_growths >= 9); /* the uid table's, from 16 slots to 8192 */
+	assert_int_equal (crowd_growths, bare_growths + 3);
+
+	assert_key_set (crowd, TF_KEY_SUBJECT, "CN=Crowd", recs, CROWD);
+	assert_key_set (crowd, TF_KEY_ID, "crowd-id", recs, CROWD);
+	assert_key_set (crowd, TF_KEY_LABEL, "crowd", recs, CROWD);
+	free (recs);
+	tf_index_free (crowd);
+	tf_index_free (bare);
+}
+
+/*
+ * Removal from the middle, the head and the tail of a chain (whichever way
+ * round the index keeps it, the first and the last taken are its two ends),
+ * then of the rest, after which the key is gone and can come back.
+ */
+static void
+test_chain_positions (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *recs[5], *other, *again;
+	int i, order[5] = {2, 4, 0, 1, 3};
+	char id[32];
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		snprintf (id, sizeof (id), "five-%d", i);
+		recs[i] = take (index, make ("I", id, "CN=Five", id, "five", id));
+	}
+	/* A neighbour with keys of its own in the same tables. */
+	other = take (index, make ("I", "other", "CN=Other", "other", "other", "other"));
+	assert_key_set (index, TF_KEY_LABEL, "five", recs, 5);
+
+	for (i = 0; i < 5; i++) {
+		assert_ptr_equal (tf_index_remove (index, recs[order[i]]->uid), recs[order[i]]);
+		tf_record_free (recs[order[i]]);
+		recs[order[i]] = NULL;
+		assert_key_set (index, TF_KEY_LABEL, "five", recs, 5);
+		assert_key_set (index, TF_KEY_SUBJECT, "CN=Five", recs, 5);
+		assert_each_findable (index, recs, 5);
+		assert_int_equal (tf_index_count (index), 5 - i);
+	}
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "five", NULL);
+	assert_key_finds_nothing (index, TF_KEY_ISSUER_SERIAL, "I", "five-1");
+	assert_key_finds (index, TF_KEY_LABEL, "other", NULL, other);
+
+	again = take (index, make ("I", "five-0", "CN=Five", "five-0", "five", "five-0"));
+	assert_key_finds (index, TF_KEY_LABEL, "five", NULL, again);
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Five", NULL, again);
+	assert_key_finds (index, TF_KEY_ISSUER_SERIAL, "I", "five-0", again);
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Other", NULL, other);
+	tf_index_free (index);
+}
+
+/*
+ * A key whose last record goes gives its slot back: thousands of keys come
+ * and go, three records each, taken out in varying order, and no table grows
+ * past what the records alive at one time need.
+ */
+#define CHURN 3000
+
+static void
+test_emptied_key_frees_slot (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *kept[20], *recs[3];
+	int i, k, order[3][3] = {{0, 1, 2}, {2, 1, 0}, {1, 0, 2}};
+	size_t growths = 0;
+	char label[32];
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		snprintf (label, sizeof (label), "kept-%d", i);
+		kept[i] = take (index, make (NULL, NULL, NULL, NULL, label, NULL));
+	}
+	for (i = 0; i < CHURN; i++) {
+		snprintf (label, sizeof (label), "churn-%d", i);
+		for (k = 0; k < 3; k++) {
+			recs[k] = make (NULL, NULL, NULL, NULL, label, NULL);
+			/* The first round may size the tables for 23 records and 21 keys. */
+			if (take_growths (index, recs[k]) > 0 && i > 0)
+				growths++;
+		}
+		assert_key_set (index, TF_KEY_LABEL, label, recs, 3);
+		for (k = 0; k < 3; k++) {
+			tf_record *rec = recs[order[i % 3][k]];
+
+			assert_ptr_equal (tf_index_remove (index, rec->uid), rec);
+			tf_record_free (rec);
+		}
+		assert_key_finds_nothing (index, TF_KEY_LABEL, label, NULL);
+	}
+	assert_int_equal (growths, 0);
+	assert_int_equal (tf_index_count (index), 20);
+	for (i = 0; i < 20; i++) {
+		snprintf (label, sizeof (label), "kept-%d", i);
+		assert_key_set (index, TF_KEY_LABEL, label, &kept[i], 1);
+	}
+	tf_index_free (index);
+}
+
+/*
+ * Two 16-byte labels with one 64-bit hash. Only test-index-collide.c, which
+ * builds this file over an index.c whose keys all hash alike, can make them:
+ * the index's real hash leaves no easy way to.
+ */
+#ifdef TF_INDEX_ALL_KEYS_COLLIDE
+static tf_record *
+make_labelled (const unsigned char *label, size_t len, const char *id)
+{
+	tf_record *rec = make (NULL, NULL, NULL, id, NULL, NULL);
+
+	assert_true (tf_bytes_set (&rec->label, label, len));
+	return rec;
+}
+
+static void
+make_hash_twins (unsigned char one[16], unsigned char two[16])
+{
+	memcpy (one, "twin-one........", 16);
+	memcpy (two, "twin-two........", 16);
+}
+#endif
+
+
+/*
+ * Keys with one whole hash have a slot each, next to each other in one run:
+ * each finds only its own records while the other key's records come and go,
+ * and after one key is gone altogether (its slot shifted out from in front of
+ * the other's or behind it) and back.
+ */
+#ifdef TF_INDEX_ALL_KEYS_COLLIDE
+static void
+test_same_hash_keys (void **state)
+{
+	tf_index *index = tf_index_new ();
+	unsigned char one[16], two[16];
+	tf_record *a[4] = {0}, *b[3] = {0};
+
+	(void)state;
+	make_hash_twins (one, two);
+	assert_memory_not_equal (one, two, 16);
+	if (tf_index_hash (TF_KEY_LABEL, one, 16, NULL, 0) !=
+	    tf_index_hash (TF_KEY_LABEL, two, 16, NULL, 0))
+		fail_msg ("the labels' hashes differ: built without TF_INDEX_ALL_KEYS_COLLIDE?");
+
+	a[0] = take (index, make_labelled (one, 16, "a0"));
+	b[0] = take (index, make_labelled (two, 16, "b0"));
+	a[1] = take (index, make_labelled (one, 16, "a1"));
+	b[1] = take (index, make_labelled (two, 16, "b1"));
+	a[2] = take (index, make_labelled (one, 16, "a2"));
+	check_key_set (index, TF_KEY_LABEL, one, 16, a, 4, __FILE__, __LINE__);
+	check_key_set (index, TF_KEY_LABEL, two, 16, b, 3, __FILE__, __LINE__);
+
+	/* The newest of one, the oldest of the other. */
+	tf_record_free (tf_index_remove (index, a[2]->uid));
+	a[2] = NULL;
+	tf_record_free (tf_index_remove (index, b[0]->uid));
+	b[0] = NULL;
+	check_key_set (index, TF_KEY_LABEL, one, 16, a, 4, __FILE__, __LINE__);
+	check_key_set (index, TF_KEY_LABEL, two, 16, b, 3, __FILE__, __LINE__);
+
+	/* All of the first key, whose slot came first: the second's moves back. */
+	tf_record_free (tf_index_remove (index, a[0]->uid));
+	tf_record_free (tf_index_remove (index, a[1]->uid));
+	a[0] = a[1] = NULL;
+	check_key_set (index, TF_KEY_LABEL, one, 16, a, 4, __FILE__, __LINE__);
+	check_key_set (index, TF_KEY_LABEL, two, 16, b, 3, __FILE__, __LINE__);
+
+	/* Back, now behind the second; then the second goes. */
+	a[3] = take (index, make_labelled (one, 16, "a3"));
+	b[2] = take (index, make_labelled (two, 16, "b2"));
+	check_key_set (index, TF_KEY_LABEL, one, 16, a, 4, __FILE__, __LINE__);
+	check_key_set (index, TF_KEY_LABEL, two, 16, b, 3, __FILE__, __LINE__);
+	tf_record_free (tf_index_remove (index, b[1]->uid));
+	tf_record_free (tf_index_remove (index, b[2]->uid));
+	b[1] = b[2] = NULL;
+	check_key_set (index, TF_KEY_LABEL, one, 16, a, 4, __FILE__, __LINE__);
+	check_key_set (index, TF_KEY_LABEL, two, 16, b, 3, __FILE__, __LINE__);
+	assert_int_equal (tf_index_count (index), 1);
+	tf_index_free (index);
+}
+#endif
+
+/*
+ * tf_index_each_key with a callback that breaks the rule and removes (and
+ * frees) the record it is given: the walk stops there rather than follow the
+ * freed record's link (ASan and valgrind would tell), and the index is whole.
+ */
+static bool
+remove_given_in_walk (void *ctx, tf_record *rec)
+{
+	remover *r = ctx;
+
+	visit (&r->seen, rec);
+	assert_ptr_equal (tf_index_remove (r->index, rec->uid), rec);
+	tf_record_free (rec);
+	return true;
+}
+
+static void
+test_each_key_breach (void **state)
+{
+	remover r = {.index = tf_index_new ()};
+	tf_record *recs[10];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 10; i++)
+		recs[i] = take (r.index, make (NULL, NULL, NULL, NULL, "ten", NULL));
+	tf_index_each_key (r.index, TF_KEY_LABEL, "ten", 3, NULL, 0, remove_given_in_walk, &r);
+	assert_int_equal (r.seen.n, 1);
+	for (i = 0; i < 10; i++) {
+		if (recs[i] == r.seen.recs[0])
+			recs[i] = NULL;
+	}
+	assert_key_set (r.index, TF_KEY_LABEL, "ten", recs, 10);
+	assert_int_equal (tf_index_count (r.index), 9);
+	visits_reset (&r.seen);
+	tf_index_free (r.index);
+}
+
 int
 main (void)
 {
@@ -972,10 +1252,29 @@ main (void)
 	    cmocka_unit_test (test_uids_never_reused),
 	    cmocka_unit_test (test_each_once_and_stop),
 	    cmocka_unit_test (test_shared_key_run),
+#ifndef TF_INDEX_ALL_KEYS_COLLIDE
+	    /* It picks labels by where their hashes fall. */
 	    cmocka_unit_test (test_wrapping_runs),
+#endif
+#ifndef TF_INDEX_ALL_KEYS_COLLIDE
+	    /* Thousands of keys: quadratic when they all collide. */
 	    cmocka_unit_test (test_growth_shared_keys),
+#endif
+#ifndef TF_INDEX_ALL_KEYS_COLLIDE
+	    /* It counts on which tables a take grows. */
 	    cmocka_unit_test (test_take_growth_fails),
+#endif
 	    cmocka_unit_test (test_each_removing),
+	    cmocka_unit_test (test_shared_key_one_slot),
+	    cmocka_unit_test (test_chain_positions),
+#ifndef TF_INDEX_ALL_KEYS_COLLIDE
+	    /* Thousands of keys: quadratic when they all collide. */
+	    cmocka_unit_test (test_emptied_key_frees_slot),
+#endif
+#ifdef TF_INDEX_ALL_KEYS_COLLIDE
+	    cmocka_unit_test (test_same_hash_keys),
+#endif
+	    cmocka_unit_test (test_each_key_breach),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
