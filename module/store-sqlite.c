@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STR_(x) #x
@@ -258,6 +259,10 @@ struct tf_store {
 	char *path;
 	bool read_only;
 	sqlite3_stmt *stmts[ST_COUNT];
+
+	/* busy_wait's: when the current wait began, and its jitter's state. */
+	struct timespec busy_since;
+	uint64_t busy_rand;
 
 	/* SipHash key of the key-hash columns, read from meta at open. */
 	uint64_t hash_k0, hash_k1;
@@ -663,6 +668,34 @@ immutable_uri (const char *path)
  * Opens the connection. SQLite never creates the file (prepare_file did), so
  * a path that vanished in between is an error, not a new empty store.
  */
+/*
+ * Waits for another connection's lock, up to STORE_BUSY_TIMEOUT_MS, in short
+ * sleeps of random length (0.2 to 2 ms). SQLite's own busy timeout sleeps
+ * ever longer between tries, up to 100 ms: a process committing decision
+ * after decision then holds the lock at nearly every try, and the waiter
+ * starves until it gives up ("database is locked", seen under
+ * ThreadSanitizer's slowdown in the threads-with-writer stress test). Short
+ * jittered tries find the gaps between the other's transactions.
+ */
+static int
+busy_wait (void *ctx, int tries)
+{
+	tf_store *store = ctx;
+	struct timespec now;
+	int64_t waited_ms;
+
+	clock_gettime (CLOCK_MONOTONIC, &now);
+	if (tries == 0)
+		store->busy_since = now;
+	waited_ms = (int64_t)(now.tv_sec - store->busy_since.tv_sec) * 1000 +
+	            (now.tv_nsec - store->busy_since.tv_nsec) / 1000000;
+	if (waited_ms >= STORE_BUSY_TIMEOUT_MS)
+		return 0;
+	store->busy_rand = store->busy_rand * 6364136223846793005ULL + 1442695040888963407ULL;
+	usleep (200 + (useconds_t)((store->busy_rand >> 33) % 1800));
+	return 1;
+}
+
 static CK_RV
 connect_db (tf_store *store, bool immutable)
 {
@@ -689,7 +722,7 @@ connect_db (tf_store *store, bool immutable)
 		goto out;
 	}
 	sqlite3_extended_result_codes (store->db, 1);
-	sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler (store->db, busy_wait, store);
 	/* SQLite falls back to read-only by itself when the OS says no. */
 	if (!store->read_only && sqlite3_db_readonly (store->db, "main") == 1) {
 		tf_info ("store %s cannot be written; opened read-only", store->path);
@@ -1032,6 +1065,7 @@ store_open (const char *path, bool read_only, tf_store **out)
 	}
 	store->base.backend = &tf_store_sqlite;
 	store->shm_fd = -1;
+	store->busy_rand = (uint64_t)getpid () ^ (uint64_t)(uintptr_t)store;
 	store->read_only = read_only;
 	store->path = strdup (path);
 	if (store->path == NULL) {
