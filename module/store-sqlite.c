@@ -1817,22 +1817,17 @@ insert_record (tf_store *store, tf_record *rec, int64_t seq)
 	return rv;
 }
 
-static bool
-bytes_equal (const tf_bytes *a, const tf_bytes *b)
-{
-	return a->len == b->len && (a->len == 0 || memcmp (a->data, b->data, a->len) == 0);
-}
-
 /* true when rec and old agree on every column the store indexes, seq aside. */
 static bool
 same_keys (const tf_record *rec, const tf_record *old)
 {
 	return old != NULL && old->store_id == rec->store_id &&
-	       bytes_equal (&rec->issuer, &old->issuer) &&
-	       bytes_equal (&rec->serial, &old->serial) &&
-	       bytes_equal (&rec->subject, &old->subject) && bytes_equal (&rec->id, &old->id) &&
-	       bytes_equal (&rec->label, &old->label) &&
-	       bytes_equal (&rec->spki_sha1, &old->spki_sha1) &&
+	       tf_bytes_equal (&rec->issuer, old->issuer.data, old->issuer.len) &&
+	       tf_bytes_equal (&rec->serial, old->serial.data, old->serial.len) &&
+	       tf_bytes_equal (&rec->subject, old->subject.data, old->subject.len) &&
+	       tf_bytes_equal (&rec->id, old->id.data, old->id.len) &&
+	       tf_bytes_equal (&rec->label, old->label.data, old->label.len) &&
+	       tf_bytes_equal (&rec->spki_sha1, old->spki_sha1.data, old->spki_sha1.len) &&
 	       rec->has_hash == old->has_hash &&
 	       (!rec->has_hash || memcmp (rec->sha1, old->sha1, sizeof (rec->sha1)) == 0);
 }

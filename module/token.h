@@ -104,7 +104,10 @@ CK_RV tf_token_load_all (tf_token *tok);
 /*
  * Read-only questions, safe under a shared lock: whether another process may
  * have committed since the last refresh, and whether a key (or everything,
- * kind TF_STORE_ALL) is loaded already.
+ * kind TF_STORE_ALL) is loaded already. An issuer and serial whose record
+ * is in the index is loaded (the store has one record at most for them), but
+ * tf_token_loaded leaves that to the caller, who has searched the index for
+ * it before asking; it answers for the keys the store has nothing for.
  */
 bool tf_token_changed (tf_token *tok);
 bool tf_token_loaded (tf_token *tok, tf_store_key kind, const void *a, size_t alen,

@@ -51,11 +51,6 @@
 	X (ERR_reason_error_string)                                                          \
 	X (ERR_set_mark)                                                                     \
 	X (EVP_Digest)                                                                       \
-	X (EVP_DigestFinal_ex)                                                               \
-	X (EVP_DigestInit_ex)                                                                \
-	X (EVP_DigestUpdate)                                                                 \
-	X (EVP_MD_CTX_free)                                                                  \
-	X (EVP_MD_CTX_new)                                                                   \
 	X (EVP_MD_fetch)                                                                     \
 	X (EVP_MD_free)                                                                      \
 	X (EXTENDED_KEY_USAGE_free)                                                          \
@@ -655,12 +650,6 @@ algorithm_valid (const der_elem *e)
 	}
 }
 
-static bool
-name_valid (tf_slice name)
-{
-	return tf_x509_name_valid (name.data, name.len);
-}
-
 /*
  * BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint
  * INTEGER OPTIONAL }. One that OpenSSL cannot decode reads as absent, so the
@@ -757,12 +746,12 @@ tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info)
 		snprintf (why, sizeof (why), "an algorithm identifier is malformed");
 		goto out;
 	}
-	if (!name_valid (info->issuer) || !name_valid (info->subject)) {
-		char reason[160];
-
-		openssl_reason (before, reason, sizeof (reason));
-		snprintf (why, sizeof (why), "OpenSSL cannot decode its %s name (%s)",
-			  name_valid (info->issuer) ? "subject" : "issuer", reason);
+	if (!tf_x509_name_valid (info->issuer.data, info->issuer.len)) {
+		snprintf (why, sizeof (why), "its issuer name is malformed");
+		goto out;
+	}
+	if (!tf_x509_name_valid (info->subject.data, info->subject.len)) {
+		snprintf (why, sizeof (why), "its subject name is malformed");
 		goto out;
 	}
 	take_basic_constraints (&parts.bcons, info);
@@ -861,31 +850,6 @@ void
 tf_x509_sha256 (const void *data, size_t len, unsigned char *out)
 {
 	digest (MD_SHA256, data, len, out);
-}
-
-void
-tf_x509_sha256_pair (const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
-{
-	EVP_MD_CTX *ctx;
-	EVP_MD *md;
-	bool ok;
-
-	if (!crypto_ready ()) {
-		memset (out, 0, 32);
-		return;
-	}
-	crypto.ERR_set_mark ();
-	md = md_get (MD_SHA256);
-	ctx = crypto.EVP_MD_CTX_new ();
-	ok = md != NULL && ctx != NULL && crypto.EVP_DigestInit_ex (ctx, md, NULL) &&
-	     (alen == 0 || crypto.EVP_DigestUpdate (ctx, a, alen)) &&
-	     (blen == 0 || crypto.EVP_DigestUpdate (ctx, b, blen)) && crypto.EVP_DigestFinal_ex (ctx, out, NULL);
-	crypto.EVP_MD_CTX_free (ctx);
-	if (!ok) {
-		memset (out, 0, 32);
-		tf_warn ("cannot compute SHA-256: OpenSSL does not provide it here");
-	}
-	crypto.ERR_pop_to_mark ();
 }
 
 /*

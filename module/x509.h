@@ -45,10 +45,6 @@ void tf_x509_sha1 (const void *data, size_t len, unsigned char *out);
 void tf_x509_md5 (const void *data, size_t len, unsigned char *out);
 void tf_x509_sha256 (const void *data, size_t len, unsigned char *out);
 
-/* SHA-256 of a followed by b (either may be empty), into out (32 bytes). */
-void tf_x509_sha256_pair (const void *a, size_t alen, const void *b, size_t blen,
-			  unsigned char *out);
-
 /* Releases what the digests keep between calls; C_Finalize calls it. */
 void tf_x509_cleanup (void);
 

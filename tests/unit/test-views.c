@@ -498,34 +498,51 @@ test_pinned_hosts_all_removed (void **state)
 	assert_stored_hosts (",,a.example.test");
 }
 
-/* A stapled EKU of e-mail only: NSS's view trusts e-mail, not server auth. */
-static void
-test_stapled_eku_narrows (void **state)
+/* Extension { extKeyUsage, critical FALSE omitted, OCTET STRING { SEQ { emailProtection } } } */
+static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
+					   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
+					   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
+static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
+
+/* Staples an extension with this value to the CA's public key, as p11-kit does. */
+static CK_RV
+staple (const unsigned char *value, size_t len, CK_OBJECT_HANDLE *out)
 {
-	/* Extension { extKeyUsage, critical FALSE omitted, OCTET STRING { SEQ { emailProtection } } } */
-	static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
-						   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
-						   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
-	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
-	CK_OBJECT_HANDLE c = store_ca (), e, nt, found[4];
-	CK_ATTRIBUTE anchor[] = { { CKA_TRUSTED, (void *)&yes, 1 } };
 	CK_ATTRIBUTE tmpl[] = {
 		{ CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
 		{ CKA_TOKEN, (void *)&yes, 1 },
 		{ CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len },
 		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
-		{ CKA_VALUE, (void *)email_eku, sizeof (email_eku) },
+		{ CKA_VALUE, (void *)value, len },
 		{ TF_CKA_X_CRITICAL, (void *)&no, 1 },
 	};
+
+	return f->C_CreateObject (s, tmpl, 6, out);
+}
+
+/* The extensions of the CA's public key, as p11-kit finds them. */
+static CK_ULONG
+find_extensions (CK_OBJECT_HANDLE *found, CK_ULONG max)
+{
 	CK_ATTRIBUTE lookup[] = { { CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
 				  { CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len } };
+
+	return find (lookup, 2, found, max);
+}
+
+/* A stapled EKU of e-mail only: NSS's view trusts e-mail, not server auth. */
+static void
+test_stapled_eku_narrows (void **state)
+{
+	CK_OBJECT_HANDLE c = store_ca (), e, nt, found[4];
+	CK_ATTRIBUTE anchor[] = { { CKA_TRUSTED, (void *)&yes, 1 } };
 
 	assert_rv (f->C_SetAttributeValue (s, c, anchor, 1), CKR_OK);
 	nt = nss_trust ();
 	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED_DELEGATOR);
-	assert_rv (f->C_CreateObject (s, tmpl, 6, &e), CKR_OK);
+	assert_rv (staple (email_eku, sizeof (email_eku), &e), CKR_OK);
 	/* p11-kit finds it by class and public key. */
-	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (find_extensions (found, 4), 1);
 	assert_int_equal (found[0], e);
 	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_EMAIL), TF_CKT_NSS_TRUSTED_DELEGATOR);
 	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUST_UNKNOWN);
@@ -534,11 +551,9 @@ test_stapled_eku_narrows (void **state)
 	/* Destroying the extension gives the anchor its purposes back. */
 	assert_rv (f->C_DestroyObject (s, e), CKR_OK);
 	assert_int_equal (get_ulong (nt, TF_CKA_NSS_TRUST_SERVER_AUTH), TF_CKT_NSS_TRUSTED_DELEGATOR);
-	assert_int_equal (find (lookup, 2, found, 4), 0);
+	assert_int_equal (find_extensions (found, 4), 0);
 	/* An extension that is not an EKU is refused. */
-	tmpl[4].pValue = (void *)eku_oid;
-	tmpl[4].ulValueLen = sizeof (eku_oid);
-	assert_rv (f->C_CreateObject (s, tmpl, 6, &e), CKR_ATTRIBUTE_VALUE_INVALID);
+	assert_rv (staple (eku_oid, sizeof (eku_oid), &e), CKR_ATTRIBUTE_VALUE_INVALID);
 }
 
 /*
@@ -549,38 +564,24 @@ test_stapled_eku_narrows (void **state)
 static void
 test_stapled_and_derived_extension_handles (void **state)
 {
-	static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
-						   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
-						   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
-	static const unsigned char eku_oid[] = { 0x06, 0x03, 0x55, 0x1d, 0x25 };
 	CK_OBJECT_HANDLE c = store_ca (), nt, derived, stapled, found[4];
 	CK_ULONG unknown = TF_CKT_NSS_TRUST_UNKNOWN;
 	CK_ATTRIBUTE anchor[] = { { CKA_TRUSTED, (void *)&yes, 1 } };
 	CK_ATTRIBUTE not_email[] = { { TF_CKA_NSS_TRUST_EMAIL, &unknown, sizeof (unknown) } };
-	CK_ATTRIBUTE tmpl[] = {
-		{ CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
-		{ CKA_TOKEN, (void *)&yes, 1 },
-		{ CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len },
-		{ CKA_OBJECT_ID, (void *)eku_oid, sizeof (eku_oid) },
-		{ CKA_VALUE, (void *)email_eku, sizeof (email_eku) },
-		{ TF_CKA_X_CRITICAL, (void *)&no, 1 },
-	};
-	CK_ATTRIBUTE lookup[] = { { CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
-				  { CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len } };
 	unsigned char value[64];
 	CK_ATTRIBUTE read = { CKA_VALUE, value, sizeof (value) };
 
 	assert_rv (f->C_SetAttributeValue (s, c, anchor, 1), CKR_OK);
 	nt = nss_trust ();
 	assert_rv (f->C_SetAttributeValue (s, nt, not_email, 1), CKR_OK);
-	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (find_extensions (found, 4), 1);
 	derived = found[0];
 	/* It follows the decision: only changing the decision removes it. */
 	assert_rv (f->C_DestroyObject (s, derived), CKR_ACTION_PROHIBITED);
 
-	assert_rv (f->C_CreateObject (s, tmpl, 6, &stapled), CKR_OK);
+	assert_rv (staple (email_eku, sizeof (email_eku), &stapled), CKR_OK);
 	assert_true (stapled != derived);
-	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (find_extensions (found, 4), 1);
 	assert_int_equal (found[0], stapled);
 	read.ulValueLen = sizeof (value);
 	assert_rv (f->C_GetAttributeValue (s, derived, &read, 1), CKR_OBJECT_HANDLE_INVALID);
@@ -588,7 +589,7 @@ test_stapled_and_derived_extension_handles (void **state)
 	assert_rv (f->C_DestroyObject (s, stapled), CKR_OK);
 	read.ulValueLen = sizeof (value);
 	assert_rv (f->C_GetAttributeValue (s, stapled, &read, 1), CKR_OBJECT_HANDLE_INVALID);
-	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (find_extensions (found, 4), 1);
 	assert_int_equal (found[0], derived);
 	read.ulValueLen = sizeof (value);
 	assert_rv (f->C_GetAttributeValue (s, derived, &read, 1), CKR_OK);
@@ -680,10 +681,6 @@ test_pkcs_trust_wrong_hash (void **state)
 static void
 test_partial_decision_staples_eku (void **state)
 {
-	/* Extension { extKeyUsage, OCTET STRING { SEQUENCE { emailProtection } } } */
-	static const unsigned char email_eku[] = { 0x30, 0x13, 0x06, 0x03, 0x55, 0x1d, 0x25,
-						   0x04, 0x0c, 0x30, 0x0a, 0x06, 0x08, 0x2b,
-						   0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04 };
 	CK_OBJECT_HANDLE c = store_ca (), t, found[4];
 	CK_ULONG anchor = TF_CKT_NSS_TRUSTED_DELEGATOR, verify = TF_CKT_NSS_MUST_VERIFY_TRUST;
 	CK_ATTRIBUTE tmpl[] = {
@@ -696,15 +693,13 @@ test_partial_decision_staples_eku (void **state)
 		{ TF_CKA_NSS_TRUST_CODE_SIGNING, &verify, sizeof (CK_ULONG) },
 		{ TF_CKA_NSS_TRUST_EMAIL, &anchor, sizeof (CK_ULONG) },
 	};
-	CK_ATTRIBUTE lookup[] = { { CKA_CLASS, (void *)&ext_class, sizeof (CK_ULONG) },
-				  { CKA_PUBLIC_KEY_INFO, ca.spki, ca.spki_len } };
 	unsigned char value[64];
 	CK_ATTRIBUTE v = { CKA_VALUE, value, sizeof (value) };
 
-	assert_int_equal (find (lookup, 2, found, 4), 0);
+	assert_int_equal (find_extensions (found, 4), 0);
 	assert_rv (f->C_CreateObject (s, tmpl, 8, &t), CKR_OK);
 	assert_true (get_bool (c, CKA_TRUSTED));
-	assert_int_equal (find (lookup, 2, found, 4), 1);
+	assert_int_equal (find_extensions (found, 4), 1);
 	assert_rv (f->C_GetAttributeValue (s, found[0], &v, 1), CKR_OK);
 	assert_int_equal (v.ulValueLen, sizeof (email_eku));
 	assert_memory_equal (value, email_eku, sizeof (email_eku));
@@ -724,7 +719,7 @@ test_partial_decision_staples_eku (void **state)
 	tmpl[5].pValue = &anchor;
 	tmpl[6].pValue = &anchor;
 	assert_rv (f->C_CreateObject (s, tmpl, 8, &t), CKR_OK);
-	assert_int_equal (find (lookup, 2, found, 4), 0);
+	assert_int_equal (find_extensions (found, 4), 0);
 }
 
 /* A certificate past its validity is trust in no view, whatever was decided. */
