@@ -9,6 +9,7 @@
 #include "config.h"
 #include "interface.h"
 #include "trustfolder-vendor.h"
+#include "lock.h"
 #include "log.h"
 #include "object.h"
 #include "session.h"
@@ -36,33 +37,22 @@ static struct {
 } module;
 
 /*
- * The module lock: shared for calls that only read (searches that need no
- * loading, attribute reads, infos), exclusive for the rest, so that threads
- * doing trust lookups run side by side. Writers are preferred, so a stream
- * of lookups cannot starve a write. With the application's mutex callbacks
- * (no CKF_OS_LOCKING_OK), every call takes their one mutex.
+ * The module lock (lock.h): shared for calls that only read (searches that
+ * need no loading, attribute reads, infos), exclusive for the rest, so that
+ * threads doing trust lookups run side by side. Writers are preferred, so a
+ * stream of lookups cannot starve a write. With the application's mutex
+ * callbacks (no CKF_OS_LOCKING_OK), every call takes their one mutex.
  */
-static pthread_rwlock_t os_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+static tf_lock os_lock = { .writers = PTHREAD_MUTEX_INITIALIZER };
 static volatile bool forked;
 static bool atfork_registered;
-
-static void
-os_lock_init (void)
-{
-	pthread_rwlockattr_t attr;
-
-	pthread_rwlockattr_init (&attr);
-	pthread_rwlockattr_setkind_np (&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init (&os_lock, &attr);
-	pthread_rwlockattr_destroy (&attr);
-}
 
 static void
 on_fork_child (void)
 {
 	/* NSS probes with C_GetSlotList after fork and re-initializes on this answer. */
 	forked = true;
-	os_lock_init ();
+	tf_lock_init (&os_lock);
 }
 
 static void
@@ -70,10 +60,8 @@ lock (bool exclusive)
 {
 	if (module.use_callbacks)
 		module.args.LockMutex (module.app_mutex);
-	else if (exclusive)
-		pthread_rwlock_wrlock (&os_lock);
 	else
-		pthread_rwlock_rdlock (&os_lock);
+		tf_lock_take (&os_lock, exclusive);
 }
 
 static void
@@ -82,7 +70,7 @@ unlock (void)
 	if (module.use_callbacks)
 		module.args.UnlockMutex (module.app_mutex);
 	else
-		pthread_rwlock_unlock (&os_lock);
+		tf_lock_release (&os_lock);
 }
 
 /* Takes the lock when the module is initialized; the caller then unlocks. */
@@ -206,7 +194,7 @@ tf_C_Initialize (CK_VOID_PTR init_args)
 	if (args != NULL)
 		params = args->pReserved;
 
-	pthread_rwlock_wrlock (&os_lock);
+	tf_lock_take (&os_lock, true);
 	rv = tf_config_load (params, &module.cfg);
 	if (rv != CKR_OK)
 		goto out;
@@ -228,7 +216,7 @@ tf_C_Initialize (CK_VOID_PTR init_args)
 	}
 	module.initialized = true;
 out:
-	pthread_rwlock_unlock (&os_lock);
+	tf_lock_release (&os_lock);
 	if (rv != CKR_OK && module.use_callbacks) {
 		module.args.DestroyMutex (module.app_mutex);
 		module.use_callbacks = false;
