@@ -54,6 +54,12 @@ tf_store_commit (tf_store *store)
 }
 
 void
+tf_store_bulk (tf_store *store, bool on)
+{
+	backend_of (store)->bulk (store, on);
+}
+
+void
 tf_store_rollback (tf_store *store)
 {
 	backend_of (store)->rollback (store);

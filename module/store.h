@@ -48,6 +48,7 @@ typedef struct {
 	CK_RV (*put) (tf_store *store, tf_record *rec, const tf_record *old);
 	CK_RV (*remove) (tf_store *store, int64_t store_id);
 	CK_RV (*mark_current) (tf_store *store);
+	void (*bulk) (tf_store *store, bool on);
 	bool (*changed) (tf_store *store);
 	CK_RV (*lookup) (tf_store *store, tf_store_key key, const void *a, size_t alen,
 			 const void *b, size_t blen, void *ctx, tf_store_record_fn on_record);
@@ -95,6 +96,13 @@ CK_RV tf_store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_
  */
 CK_RV tf_store_begin (tf_store *store);
 CK_RV tf_store_commit (tf_store *store);
+
+/*
+ * Says that many writes come in the transaction about to begin (on) or that
+ * they are over (off, after the commit or rollback): the store may keep more
+ * of its file in memory meanwhile. A hint: nothing fails.
+ */
+void tf_store_bulk (tf_store *store, bool on);
 void tf_store_rollback (tf_store *store);
 
 /* Inserts rec (store_id 0; sets rec->store_id) or replaces the row rec->store_id. */

@@ -617,9 +617,12 @@ tf_token_batch_begin (tf_token *tok, unsigned long owner)
 	if (tok->batch || tok->in_txn)
 		return CKR_OPERATION_ACTIVE;
 	if (tok->store != NULL) {
+		tf_store_bulk (tok->store, true);
 		rv = tf_token_begin (tok, true);
-		if (rv != CKR_OK)
+		if (rv != CKR_OK) {
+			tf_store_bulk (tok->store, false);
 			return rv;
+		}
 		/* Keep the store transaction; the writes in the batch share it. */
 		tok->in_txn = false;
 	}
@@ -632,6 +635,8 @@ tf_token_batch_begin (tf_token *tok, unsigned long owner)
 static void
 batch_end (tf_token *tok)
 {
+	if (tok->store != NULL)
+		tf_store_bulk (tok->store, false);
 	tok->batch = false;
 	tok->batch_failed = false;
 	tok->batch_owner = 0;
