@@ -127,6 +127,8 @@ typedef struct {
 
 /* t_spawn: when the driver spawned this process (CLOCK_MONOTONIC, ns). */
 int bench_measure_main (const bench_env *env, bench_module_id id, unsigned n, uint64_t t_spawn);
+/* trustfolder over n_small and n_large side by side; the second instance is so_large. */
+int bench_flat_main (const bench_env *env, unsigned n_small, unsigned n_large, const char *so_large);
 int bench_load_main (const bench_env *env, bench_module_id id, unsigned n, const char *dir);
 int bench_cold_main (const bench_env *env, bench_module_id id, unsigned n, const char *issuer_hex,
 		     const char *serial_hex);

@@ -304,6 +304,55 @@ measure (bench_module_id id, unsigned n, bench_module_results *res)
 	}
 }
 
+/*
+ * trustfolder at the smallest and the largest N in one process, taking
+ * turns (bench_flat_main), on copies of the stores as filled (the measuring
+ * runs added certificates to theirs), the second instance from a second
+ * copy of the library.
+ */
+static void
+flat (bench_run *run)
+{
+	unsigned n1 = run->sizes[0].n, n2 = run->sizes[run->nsizes - 1].n;
+	char a[16], b[16], so2[PATH_MAX + 32], line[1024], key[32];
+	char *argv[] = { self_path, "flat", a, b, so2, NULL };
+	double x, y;
+	bench_child c;
+	int got, k;
+
+	snprintf (a, sizeof (a), "%u", n1);
+	snprintf (b, sizeof (b), "%u", n2);
+	snprintf (so2, sizeof (so2), "%s/run/trustfolder-pkcs11-flat.so", bench_dir);
+	if (shell ("cp '%s' '%s'", tf_so, so2) != 0 ||
+	    shell ("rm -rf '%s/run/flat-%u' '%s/run/flat-%u' && "
+		   "cp -a '%s/data/trustfolder-%u' '%s/run/flat-%u' && "
+		   "cp -a '%s/data/trustfolder-%u' '%s/run/flat-%u'",
+		   bench_dir, n1, bench_dir, n2, bench_dir, n1, bench_dir, n1, bench_dir, n2,
+		   bench_dir, n2) != 0) {
+		snprintf (run->flat_note, sizeof (run->flat_note), "its stores could not be copied");
+		return;
+	}
+	fprintf (stderr, "bench: trustfolder with %u and %u certificates side by side\n", n1, n2);
+	run->flat_ran = true;
+	if (!bench_spawn (&c, argv, false, NULL))
+		return;
+	while ((got = bench_child_line (&c, line, sizeof (line), env.timeout)) > 0) {
+		if (sscanf (line, "flat %31s %lf %lf", key, &x, &y) == 3) {
+			k = strcmp (key, "trust") == 0 ? 0 : 1;
+			run->flat_ns[k][0] = x;
+			run->flat_ns[k][1] = y;
+			run->flat_ok[k] = true;
+			fprintf (stderr, "bench: %s\n", line);
+		} else if (strncmp (line, "stop ", 5) == 0) {
+			snprintf (run->flat_note, sizeof (run->flat_note), "%.200s", line + 5);
+		}
+	}
+	if (got < 0)
+		snprintf (run->flat_note, sizeof (run->flat_note), "no answer in %.0f s",
+			  env.timeout);
+	bench_child_end (&c, got < 0);
+}
+
 static int
 driver (void)
 {
@@ -369,6 +418,8 @@ driver (void)
 			measure ((bench_module_id)k, sz->n, &sz->mod[k]);
 		}
 	}
+	if (run.enabled[BENCH_TF] && run.nsizes >= 2)
+		flat (&run);
 	run.elapsed_s = (double)(bench_now_ns () - t0) / 1e9;
 	bench_load_average (run.load_end, sizeof (run.load_end));
 
@@ -419,6 +470,9 @@ main (int argc, char **argv)
 		return bench_measure_main (&env, module_by_name (argv[2]),
 					   (unsigned)strtoul (argv[3], NULL, 10),
 					   strtoull (argv[4], NULL, 10));
+	if (strcmp (argv[1], "flat") == 0 && argc == 5)
+		return bench_flat_main (&env, (unsigned)strtoul (argv[2], NULL, 10),
+					(unsigned)strtoul (argv[3], NULL, 10), argv[4]);
 	if (strcmp (argv[1], "load") == 0 && argc == 5)
 		return bench_load_main (&env, module_by_name (argv[2]),
 					(unsigned)strtoul (argv[3], NULL, 10), argv[4]);

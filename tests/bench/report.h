@@ -104,6 +104,12 @@ typedef struct {
 	char command[256];
 	char module_hash[24]; /* of the trustfolder module measured */
 	char load_end[64];    /* load average when the run ended */
+
+	/* trustfolder at the smallest and largest N side by side (bench_flat_main). */
+	bool flat_ran;
+	double flat_ns[2][2]; /* [trust, subject][smallest N, largest N] medians */
+	bool flat_ok[2];
+	char flat_note[240];
 } bench_run;
 
 /* Emitting, for the children: one line, flushed. */
