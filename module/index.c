@@ -173,10 +173,18 @@ tf_index_hash (int kind, const void *a, size_t alen, const void *b, size_t blen)
 	return hash_key (kind, a, alen, b, blen);
 }
 
+/*
+ * uids and store rows are counters: consecutive ones take consecutive slots,
+ * and records loaded together (a listing, a whole store) are walked and
+ * found along the array instead of at random places in it. They never
+ * collide, so the runs of linear probing stay short as long as the table is
+ * not full, which it never is.
+ */
 static uint64_t
 hash_u64 (int t, uint64_t v)
 {
-	return mix (v * 0x9e3779b97f4a7c15ULL + (uint64_t)t);
+	(void)t;
+	return v;
 }
 
 /* Which tables a record belongs to, and its key bytes there. */
