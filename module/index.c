@@ -586,6 +586,12 @@ tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, cons
 	 * through a record that may have been freed.
 	 */
 	for (rec = tab->slots[i].rec; rec != NULL; rec = rec->same_key[key]) {
+		/* The next record's first lines load while fn reads this one. */
+		if (rec->same_key[key] != NULL) {
+			__builtin_prefetch (rec->same_key[key]);
+			__builtin_prefetch ((const char *)rec->same_key[key] + 64);
+			__builtin_prefetch ((const char *)rec->same_key[key] + 128);
+		}
 		if (!fn (ctx, rec) || index->changes != changes)
 			return;
 	}

@@ -163,7 +163,35 @@ typedef struct {
 	bool oom;
 	bool saw_token_record; /* find_in_record met a token object's record */
 	bool loaded_now;       /* load went to the store */
+
+	/*
+	 * The template without the attribute the index matched, for the
+	 * views whose value of it is the key itself (rest_views: every view
+	 * for CKA_LABEL, the certificate for CKA_SUBJECT and CKA_ID): every
+	 * record of an index chain has those bytes, so comparing them again
+	 * read each record's certificate for nothing. NULL: compare all.
+	 */
+	const CK_ATTRIBUTE *rest;
+	CK_ULONG nrest;
+	bool rest_any_view;
+	CK_ATTRIBUTE rest_buf[16];
 } finder;
+
+/*
+ * A client that finds certificates reads their values next (certutil,
+ * NSS's CERT_FindCertBySubject, pkcs11-tool): the certificate's cache lines
+ * are asked for now, all at once, instead of one miss after another when
+ * the value is copied out. In a store of 100,000 they are seldom cached.
+ */
+static void
+prefetch_value (const tf_record *rec)
+{
+	const char *p = (const char *)rec->der.data;
+	size_t off;
+
+	for (off = 0; off < rec->der.len; off += 64)
+		__builtin_prefetch (p + off);
+}
 
 static bool
 add_view (void *ctx, tf_record *rec, tf_view view)
@@ -171,8 +199,12 @@ add_view (void *ctx, tf_record *rec, tf_view view)
 	finder *f = ctx;
 	CK_OBJECT_HANDLE *grown;
 
-	if (!tf_view_matches (f->tok, rec, view, f->tmpl, f->count))
+	if (f->rest != NULL && (f->rest_any_view || view == TF_VIEW_CERT)) {
+		if (!tf_view_matches (f->tok, rec, view, f->rest, f->nrest))
+			return true;
+	} else if (!tf_view_matches (f->tok, rec, view, f->tmpl, f->count)) {
 		return true;
+	}
 	if (f->n == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 16;
 		grown = realloc (f->handles, f->cap * sizeof (CK_OBJECT_HANDLE));
@@ -183,6 +215,8 @@ add_view (void *ctx, tf_record *rec, tf_view view)
 		f->handles = grown;
 	}
 	f->handles[f->n++] = TF_HANDLE (rec->uid, view);
+	if (view == TF_VIEW_CERT)
+		prefetch_value (rec);
 	return true;
 }
 
@@ -294,6 +328,23 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 	return rv;
 }
 
+/* Sets f->rest: the template without attr (which the index matches), when it fits. */
+static void
+skip_keyed (finder *f, const CK_ATTRIBUTE *attr, bool any_view)
+{
+	CK_ULONG i;
+
+	if (f->count > sizeof (f->rest_buf) / sizeof (f->rest_buf[0]))
+		return;
+	f->nrest = 0;
+	for (i = 0; i < f->count; i++) {
+		if (&f->tmpl[i] != attr)
+			f->rest_buf[f->nrest++] = f->tmpl[i];
+	}
+	f->rest = f->rest_buf;
+	f->rest_any_view = any_view;
+}
+
 /* One key of the index, loaded from the store first. */
 static CK_RV
 find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE *attr,
@@ -325,10 +376,14 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 	} else {
 		rv = load (f, stored, attr->pValue, attr->ulValueLen, NULL, 0);
 	}
-	if (rv == CKR_OK)
-		tf_index_each_key (tok->index, key, attr->pValue, attr->ulValueLen, NULL, 0,
-				   find_in_record, f);
-	return rv;
+	if (rv != CKR_OK)
+		return rv;
+	if (key == TF_KEY_SUBJECT || key == TF_KEY_ID || key == TF_KEY_LABEL)
+		skip_keyed (f, attr, key == TF_KEY_LABEL);
+	tf_index_each_key (tok->index, key, attr->pValue, attr->ulValueLen, NULL, 0,
+			   find_in_record, f);
+	f->rest = NULL;
+	return CKR_OK;
 }
 
 CK_RV

@@ -837,6 +837,41 @@ test_loaded_keys_stay_current (void **state)
 	assert_rv (f->C_CloseSession (s), CKR_OK);
 }
 
+/*
+ * A search by subject, label or CKA_ID compares the keyed attribute through
+ * the index only; every other attribute of the template still counts, a
+ * second copy of the key's attribute with another value included.
+ */
+static void
+test_keyed_search_checks_the_rest (void **state)
+{
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_PERSISTENT);
+	CK_OBJECT_HANDLE c, t;
+	CK_ATTRIBUTE by_subject[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) },
+				      { CKA_SUBJECT, server.subject, server.subject_len } };
+	CK_ATTRIBUTE twice[] = { { CKA_SUBJECT, server.subject, server.subject_len },
+				 { CKA_SUBJECT, ca.subject, ca.subject_len } };
+	CK_ATTRIBUTE subject_session[] = { { CKA_SUBJECT, server.subject, server.subject_len },
+					   { CKA_TOKEN, (void *)&no, sizeof (no) } };
+	CK_ATTRIBUTE label_cert[] = { { CKA_LABEL, "keyed", 5 },
+				      { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+	CK_ATTRIBUTE label_trust[] = { { CKA_LABEL, "keyed", 5 },
+				       { CKA_CLASS, (void *)&nss_trust_class, sizeof (CK_ULONG) } };
+	CK_ATTRIBUTE label_twice[] = { { CKA_LABEL, "keyed", 5 }, { CKA_LABEL, "other", 5 } };
+
+	(void)state;
+	assert_rv (create_cert (s, &server, "keyed", CK_TRUE, &c), CKR_OK);
+	assert_rv (create_trust (s, &server, server.sha1, TF_CKT_NSS_TRUSTED, &t), CKR_OK);
+	assert_int_equal (count (s, by_subject, 2), 1);
+	assert_int_equal (count (s, twice, 2), 0);
+	assert_int_equal (count (s, subject_session, 2), 0);
+	/* A label names every view of its record; the class still chooses among them. */
+	assert_int_equal (find_one (s, label_cert, 2), c);
+	assert_int_equal (find_one (s, label_trust, 2), t);
+	assert_int_equal (count (s, label_twice, 2), 0);
+	assert_rv (f->C_CloseSession (s), CKR_OK);
+}
+
 /* Labels are bytes: quotes, NULs and invalid UTF-8 come back as given, after a restart too. */
 static void
 test_labels_byte_for_byte (void **state)
@@ -929,6 +964,7 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_persistence_and_other_processes, setup,
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_loaded_keys_stay_current, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_keyed_search_checks_the_rest, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_labels_byte_for_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_session_decisions_never_on_disk, setup,
 						 teardown),
