@@ -847,17 +847,17 @@ test_keyed_search_checks_the_rest (void **state)
 {
 	CK_SESSION_HANDLE s = open_rw (TF_SLOT_PERSISTENT);
 	CK_OBJECT_HANDLE c, t;
-	CK_ATTRIBUTE by_subject[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) },
-				      { CKA_SUBJECT, server.subject, server.subject_len } };
-	CK_ATTRIBUTE twice[] = { { CKA_SUBJECT, server.subject, server.subject_len },
-				 { CKA_SUBJECT, ca.subject, ca.subject_len } };
-	CK_ATTRIBUTE subject_session[] = { { CKA_SUBJECT, server.subject, server.subject_len },
-					   { CKA_TOKEN, (void *)&no, sizeof (no) } };
-	CK_ATTRIBUTE label_cert[] = { { CKA_LABEL, "keyed", 5 },
-				      { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
-	CK_ATTRIBUTE label_trust[] = { { CKA_LABEL, "keyed", 5 },
-				       { CKA_CLASS, (void *)&nss_trust_class, sizeof (CK_ULONG) } };
-	CK_ATTRIBUTE label_twice[] = { { CKA_LABEL, "keyed", 5 }, { CKA_LABEL, "other", 5 } };
+	CK_ATTRIBUTE by_subject[] = {{CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG)},
+	                             {CKA_SUBJECT, server.subject, server.subject_len}};
+	CK_ATTRIBUTE twice[] = {{CKA_SUBJECT, server.subject, server.subject_len},
+	                        {CKA_SUBJECT, ca.subject, ca.subject_len}};
+	CK_ATTRIBUTE subject_session[] = {{CKA_SUBJECT, server.subject, server.subject_len},
+	                                  {CKA_TOKEN, (void *)&no, sizeof (no)}};
+	CK_ATTRIBUTE label_cert[] = {{CKA_LABEL, "keyed", 5},
+	                             {CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG)}};
+	CK_ATTRIBUTE label_trust[] = {{CKA_LABEL, "keyed", 5},
+	                              {CKA_CLASS, (void *)&nss_trust_class, sizeof (CK_ULONG)}};
+	CK_ATTRIBUTE label_twice[] = {{CKA_LABEL, "keyed", 5}, {CKA_LABEL, "other", 5}};
 
 	(void)state;
 	assert_rv (create_cert (s, &server, "keyed", CK_TRUE, &c), CKR_OK);
