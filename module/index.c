@@ -174,17 +174,18 @@ tf_index_hash (int kind, const void *a, size_t alen, const void *b, size_t blen)
 }
 
 /*
- * uids and store rows are counters: consecutive ones take consecutive slots,
- * and records loaded together (a listing, a whole store) are walked and
- * found along the array instead of at random places in it. They never
- * collide, so the runs of linear probing stay short as long as the table is
- * not full, which it never is.
+ * uids and store rows are counters. Eight consecutive ones share one
+ * eight-slot group (two cache lines), so that records loaded together (a
+ * listing, a whole store) are found along the array instead of at random
+ * places in it; the groups themselves go where the mix puts them. Not the
+ * counter itself: counters past the table's size would wrap onto the
+ * slots of the first ones, and a probe would walk the whole run of them
+ * (that made a batch into 100,000 records six times slower).
  */
 static uint64_t
 hash_u64 (int t, uint64_t v)
 {
-	(void)t;
-	return v;
+	return (mix ((v >> 3) * 0x9e3779b97f4a7c15ULL + (uint64_t)t) << 3) | (v & 7);
 }
 
 /* Which tables a record belongs to, and its key bytes there. */
