@@ -60,10 +60,12 @@ faults=$((faults + 1))
 # ---- the disk full: a full file system ---------------------------------------
 mnt=$TF_SCRATCH/tmpfs/mnt
 mkdir -p "$mnt"
-if mount -t tmpfs -o size=256k,mode=0700 tmpfs "$mnt" 2>/dev/null; then
+# 2 MB with 1 MB of ballast: an empty store in 16 KB pages is some 230 KB,
+# and creating it writes as much again to the WAL.
+if mount -t tmpfs -o size=2m,mode=0700 tmpfs "$mnt" 2>/dev/null; then
 	on_exit "umount '$mnt'"
 	export TRUSTFOLDER_STORE=$mnt/store.db
-	head -c 65536 /dev/zero >"$mnt/ballast"
+	head -c 1048576 /dev/zero >"$mnt/ballast"
 	shell_start tmpfs
 	assert_eq "$reply" "init CKR_OK"
 	ask_expect "add 0 ca" ok
