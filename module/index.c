@@ -151,6 +151,14 @@ mix (uint64_t h)
 
 #define HASH_SEED 0xcbf29ce484222325ULL
 
+/*
+ * In a key table's slot, the hash's top bit says the key is complete: every
+ * record the store holds with it is in the index (tf_index_mark_complete),
+ * so a search needs to ask neither the token's set of loaded keys nor the
+ * store. Key hashes leave the bit clear; a slot made afresh has it clear.
+ */
+#define COMPLETE (1ULL << 63)
+
 static uint64_t
 hash_key (int t, const void *a, size_t alen, const void *b, size_t blen)
 {
@@ -158,13 +166,13 @@ hash_key (int t, const void *a, size_t alen, const void *b, size_t blen)
 
 #ifdef TF_INDEX_ALL_KEYS_COLLIDE
 	/* tests/unit/test-index-collide.c: every key of a table hashes alike. */
-	return mix (HASH_SEED ^ (uint64_t)t);
+	return mix (HASH_SEED ^ (uint64_t)t) & ~COMPLETE;
 #endif
 	h = hash_bytes (HASH_SEED ^ (uint64_t)t, a, alen);
 
 	if (b != NULL)
 		h = hash_bytes (h ^ 0xff, b, blen);
-	return mix (h);
+	return mix (h) & ~COMPLETE;
 }
 
 uint64_t
@@ -375,7 +383,8 @@ key_slot (const table *tab, tf_key t, uint64_t h, const void *a, size_t alen, co
 	if (tab->cap == 0)
 		return NO_SLOT;
 	for (i = h & mask; tab->slots[i].rec != NULL; i = (i + 1) & mask) {
-		if (tab->slots[i].hash == h && key_equals (tab->slots[i].rec, t, a, alen, b, blen))
+		if ((tab->slots[i].hash & ~COMPLETE) == h &&
+		    key_equals (tab->slots[i].rec, t, a, alen, b, blen))
 			return i;
 	}
 	return NO_SLOT;
@@ -562,31 +571,34 @@ tf_index_remove (tf_index *index, uint64_t uid)
 	return rec;
 }
 
-void
-tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, const void *b,
-		   size_t blen, tf_index_fn fn, void *ctx)
+/* The slot of a key in its table, or NO_SLOT (an empty key has none). */
+static size_t
+find_key (tf_index *index, tf_key key, const void *a, size_t alen, const void *b, size_t blen)
 {
 	table *tab = &index->tables[key];
-	uint64_t changes = index->changes;
-	tf_record *rec;
-	size_t i;
 
 	if (tab->cap == 0 || alen == 0)
-		return;
+		return NO_SLOT;
 	if (key != TF_KEY_ISSUER_SERIAL) {
 		b = NULL;
 		blen = 0;
 	}
-	i = key_slot (tab, key, hash_key (key, a, alen, b, blen), a, alen, b, blen);
-	if (i == NO_SLOT)
-		return;
-	/*
-	 * Every record of the chain has the key: none needs a look before fn.
-	 * fn may not change the index; should it take or remove a record all
-	 * the same, the walk stops there, a wrong answer rather than a step
-	 * through a record that may have been freed.
-	 */
-	for (rec = tab->slots[i].rec; rec != NULL; rec = rec->same_key[key]) {
+	return key_slot (tab, key, hash_key (key, a, alen, b, blen), a, alen, b, blen);
+}
+
+/*
+ * Every record of the chain has the key: none needs a look before fn. fn
+ * may not change the index; should it take or remove a record all the same,
+ * the walk stops there, a wrong answer rather than a step through a record
+ * that may have been freed.
+ */
+static void
+walk_chain (tf_index *index, tf_key key, size_t i, tf_index_fn fn, void *ctx)
+{
+	uint64_t changes = index->changes;
+	tf_record *rec;
+
+	for (rec = index->tables[key].slots[i].rec; rec != NULL; rec = rec->same_key[key]) {
 		/* The next record's first lines load while fn reads this one. */
 		if (rec->same_key[key] != NULL) {
 			__builtin_prefetch (rec->same_key[key]);
@@ -595,6 +607,50 @@ tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, cons
 		}
 		if (!fn (ctx, rec) || index->changes != changes)
 			return;
+	}
+}
+
+void
+tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, const void *b,
+		   size_t blen, tf_index_fn fn, void *ctx)
+{
+	size_t i = find_key (index, key, a, alen, b, blen);
+
+	if (i != NO_SLOT)
+		walk_chain (index, key, i, fn, ctx);
+}
+
+bool
+tf_index_each_complete_key (tf_index *index, tf_key key, const void *a, size_t alen,
+			    const void *b, size_t blen, tf_index_fn fn, void *ctx)
+{
+	size_t i = find_key (index, key, a, alen, b, blen);
+
+	if (i == NO_SLOT || !(index->tables[key].slots[i].hash & COMPLETE))
+		return false;
+	walk_chain (index, key, i, fn, ctx);
+	return true;
+}
+
+void
+tf_index_mark_complete (tf_index *index, tf_key key, const void *a, size_t alen, const void *b,
+			size_t blen)
+{
+	size_t i = find_key (index, key, a, alen, b, blen);
+
+	if (i != NO_SLOT)
+		index->tables[key].slots[i].hash |= COMPLETE;
+}
+
+void
+tf_index_forget_complete (tf_index *index)
+{
+	size_t i;
+	int t;
+
+	for (t = 0; t < TF_KEY_COUNT; t++) {
+		for (i = 0; i < index->tables[t].cap; i++)
+			index->tables[t].slots[i].hash &= ~COMPLETE;
 	}
 }
 

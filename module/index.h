@@ -61,6 +61,21 @@ tf_record *tf_index_lookup_store_id (tf_index *index, int64_t store_id);
 void tf_index_each_key (tf_index *index, tf_key key, const void *a, size_t alen, const void *b,
 			size_t blen, tf_index_fn fn, void *ctx);
 
+/*
+ * A key is complete when every record the store holds with it is in the
+ * index: the token marks it after loading the key from the store, and the
+ * mark stays while the key has a record in the index (a record taken with
+ * it keeps it; the last one removed takes the mark away with the key's
+ * slot). tf_index_each_complete_key walks the key's records, as
+ * tf_index_each_key does, only when the key is marked, and says whether it
+ * was. tf_index_forget_complete unmarks every key (the store was reloaded).
+ */
+bool tf_index_each_complete_key (tf_index *index, tf_key key, const void *a, size_t alen,
+				 const void *b, size_t blen, tf_index_fn fn, void *ctx);
+void tf_index_mark_complete (tf_index *index, tf_key key, const void *a, size_t alen,
+			     const void *b, size_t blen);
+void tf_index_forget_complete (tf_index *index);
+
 /* Calls fn for every record, in no particular order. */
 void tf_index_each (tf_index *index, tf_index_fn fn, void *ctx);
 

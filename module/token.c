@@ -415,6 +415,24 @@ tf_token_loaded (tf_token *tok, tf_store_key kind, const void *a, size_t alen, c
 			    blen) != NULL;
 }
 
+/* The index's table for a store key whose bytes are the same; TF_KEY_COUNT for none. */
+static tf_key
+index_key_of (tf_store_key kind)
+{
+	switch (kind) {
+	case TF_STORE_BY_SUBJECT:
+		return TF_KEY_SUBJECT;
+	case TF_STORE_BY_ID:
+		return TF_KEY_ID;
+	case TF_STORE_BY_LABEL:
+		return TF_KEY_LABEL;
+	case TF_STORE_BY_SPKI:
+		return TF_KEY_SPKI;
+	default:
+		return TF_KEY_COUNT;
+	}
+}
+
 CK_RV
 tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t alen, const void *b,
 		   size_t blen)
@@ -436,6 +454,9 @@ tf_token_load_key (tf_token *tok, tf_store_key kind, const void *a, size_t alen,
 	/* Remembering is an optimisation: without memory, the next search asks again. */
 	if (!indexed_by_issuer_serial (tok, kind, a, alen, b, blen))
 		keyset_add (tok->loaded, h, kind, a, alen, b, blen);
+	/* And in the index, where a search finds it without a second lookup. */
+	if (index_key_of (kind) < TF_KEY_COUNT)
+		tf_index_mark_complete (tok->index, index_key_of (kind), a, alen, NULL, 0);
 	return CKR_OK;
 }
 
@@ -602,6 +623,7 @@ resync (tf_token *tok)
 
 	tf_token_drop_session_objects (tok, 0);
 	keyset_clear (tok->loaded);
+	tf_index_forget_complete (tok->index);
 	tok->loaded_all = false;
 	rv = tf_store_mark_current (tok->store);
 	if (rv != CKR_OK)

@@ -872,6 +872,78 @@ test_keyed_search_checks_the_rest (void **state)
 	assert_rv (f->C_CloseSession (s), CKR_OK);
 }
 
+/* Runs in a forked child: a second process's C_Initialize, session, one step, C_Finalize. */
+static void
+in_other_process (bool (*step) (CK_SESSION_HANDLE))
+{
+	int status;
+	pid_t pid = fork ();
+
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		CK_SESSION_HANDLE cs;
+		int ok;
+
+		ok = f->C_Initialize (&init_args) == CKR_OK;
+		ok = ok && f->C_OpenSession (TF_SLOT_PERSISTENT,
+					     CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+					     &cs) == CKR_OK;
+		ok = ok && step (cs);
+		ok = ok && f->C_Finalize (NULL) == CKR_OK;
+		_exit (ok ? 0 : 1);
+	}
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
+static bool
+add_shared_ca (CK_SESSION_HANDLE cs)
+{
+	CK_OBJECT_HANDLE h;
+
+	return create_cert (cs, &ca, "shared", CK_TRUE, &h) == CKR_OK;
+}
+
+static bool
+remove_shared_ca (CK_SESSION_HANDLE cs)
+{
+	CK_ATTRIBUTE tmpl[] = { { CKA_LABEL, "shared", 6 },
+				{ CKA_SUBJECT, ca.subject, ca.subject_len },
+				{ CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) } };
+	CK_OBJECT_HANDLE h;
+	CK_ULONG n = 0;
+
+	return f->C_FindObjectsInit (cs, tmpl, 3) == CKR_OK &&
+	       f->C_FindObjects (cs, &h, 1, &n) == CKR_OK && n == 1 &&
+	       f->C_FindObjectsFinal (cs) == CKR_OK && f->C_DestroyObject (cs, h) == CKR_OK;
+}
+
+/*
+ * A key searched once is answered from memory after that (the index marks
+ * it complete). It must still see what another process adds under it or
+ * takes away from it, at the next search.
+ */
+static void
+test_complete_key_follows_other_processes (void **state)
+{
+	CK_SESSION_HANDLE s = open_rw (TF_SLOT_PERSISTENT);
+	CK_ATTRIBUTE by_label[] = { { CKA_CLASS, (void *)&cert_class, sizeof (CK_ULONG) },
+				    { CKA_LABEL, "shared", 6 } };
+	CK_OBJECT_HANDLE h;
+
+	(void)state;
+	assert_rv (create_cert (s, &server, "shared", CK_TRUE, &h), CKR_OK);
+	assert_int_equal (count (s, by_label, 2), 1);
+	assert_int_equal (count (s, by_label, 2), 1);
+	in_other_process (add_shared_ca);
+	assert_int_equal (count (s, by_label, 2), 2);
+	assert_int_equal (count (s, by_label, 2), 2);
+	in_other_process (remove_shared_ca);
+	assert_int_equal (count (s, by_label, 2), 1);
+	assert_int_equal (find_one (s, by_label, 2), h);
+	assert_rv (f->C_CloseSession (s), CKR_OK);
+}
+
 /* Labels are bytes: quotes, NULs and invalid UTF-8 come back as given, after a restart too. */
 static void
 test_labels_byte_for_byte (void **state)
@@ -965,6 +1037,8 @@ main (void)
 						 teardown),
 		cmocka_unit_test_setup_teardown (test_loaded_keys_stay_current, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_keyed_search_checks_the_rest, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_complete_key_follows_other_processes, setup,
+						 teardown),
 		cmocka_unit_test_setup_teardown (test_labels_byte_for_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_session_decisions_never_on_disk, setup,
 						 teardown),

@@ -1227,6 +1227,72 @@ test_each_key_breach (void **state)
 	tf_index_free (r.index);
 }
 
+/*
+ * A key marked complete answers tf_index_each_complete_key with its
+ * records; a record taken with the key keeps the mark, another key sharing
+ * its hash (every key, in the colliding build) has its own, the last record
+ * removed takes the mark away, and tf_index_forget_complete clears them all.
+ */
+static void
+test_complete_keys (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *a, *b, *c;
+	visits v = {0};
+
+	(void)state;
+	a = take (index, make ("CN=Root", "\x02\x01\x01", "CN=Leaf", "k1", "Leaf", "der-a"));
+	c = take (index, make ("CN=Root", "\x02\x01\x03", "CN=Other", "k3", "Other", "der-c"));
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_int_equal (v.n, 0);
+
+	tf_index_mark_complete (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0);
+	assert_true (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_int_equal (v.n, 1);
+	assert_true (visited (&v, a));
+	visits_reset (&v);
+	/* Only that key: not the same bytes under another, nor another subject. */
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_LABEL, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Other", 8, NULL, 0, visit, &v));
+	assert_int_equal (v.n, 0);
+
+	/* A record taken with the key joins it, marked. */
+	b = take (index, make ("CN=Root", "\x02\x01\x02", "CN=Leaf", "k2", "Leaf", "der-b"));
+	assert_true (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_int_equal (v.n, 2);
+	assert_true (visited (&v, a) && visited (&v, b));
+	visits_reset (&v);
+	/* Lookups by the marked key's plain walk still see them. */
+	assert_key_finds (index, TF_KEY_SUBJECT, "CN=Leaf", NULL, a, b);
+
+	/* The last record gone, the key and its mark go. */
+	tf_record_free (tf_index_remove (index, a->uid));
+	tf_record_free (tf_index_remove (index, b->uid));
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	a = take (index, make ("CN=Root", "\x02\x01\x01", "CN=Leaf", "k1", "Leaf", "der-a"));
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+
+	/* Forgetting unmarks every key. */
+	tf_index_mark_complete (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0);
+	tf_index_mark_complete (index, TF_KEY_LABEL, "Other", 5, NULL, 0);
+	tf_index_forget_complete (index);
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_false (
+	    tf_index_each_complete_key (index, TF_KEY_LABEL, "Other", 5, NULL, 0, visit, &v));
+	assert_int_equal (v.n, 0);
+	/* Marks never change what a lookup finds. */
+	assert_key_finds (index, TF_KEY_LABEL, "Other", NULL, c);
+	tf_index_free (index);
+}
+
 int
 main (void)
 {
@@ -1265,6 +1331,7 @@ main (void)
 	    cmocka_unit_test (test_same_hash_keys),
 #endif
 	    cmocka_unit_test (test_each_key_breach),
+	    cmocka_unit_test (test_complete_keys),
 	};
 
 	return cmocka_run_group_tests (tests, NULL, NULL);
