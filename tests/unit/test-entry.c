@@ -794,11 +794,45 @@ test_damaged_store (void **state)
 	init_module ();
 }
 
+/* Runs in a forked child: a second process's C_Initialize, session, one step, C_Finalize. */
+static void
+in_other_process (bool (*step) (CK_SESSION_HANDLE))
+{
+	int status;
+	pid_t pid = fork ();
+
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		CK_SESSION_HANDLE cs;
+		int ok;
+
+		ok = f->C_Initialize (&init_args) == CKR_OK;
+		ok = ok && f->C_OpenSession (TF_SLOT_PERSISTENT,
+					     CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+					     &cs) == CKR_OK;
+		ok = ok && step (cs);
+		ok = ok && f->C_Finalize (NULL) == CKR_OK;
+		_exit (ok ? 0 : 1);
+	}
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+}
+
 /*
  * Records come from the store as they are asked for. A key asked for once
  * (and found empty) must still see what another process adds under it, and
  * a record another process changes must read back changed.
  */
+static bool
+add_server_renamed (CK_SESSION_HANDLE cs)
+{
+	CK_ATTRIBUTE label = { CKA_LABEL, "renamed", 7 };
+	CK_OBJECT_HANDLE h;
+
+	return create_cert (cs, &server, "server", CK_TRUE, &h) == CKR_OK &&
+	       f->C_SetAttributeValue (cs, h, &label, 1) == CKR_OK;
+}
+
 static void
 test_loaded_keys_stay_current (void **state)
 {
@@ -807,29 +841,9 @@ test_loaded_keys_stay_current (void **state)
 				      { CKA_SUBJECT, server.subject, server.subject_len } };
 	CK_ATTRIBUTE by_label[] = { { CKA_LABEL, "renamed", 7 } };
 	CK_OBJECT_HANDLE c;
-	pid_t pid;
-	int status;
 
 	assert_int_equal (count (s, by_subject, 2), 0);
-	pid = fork ();
-	assert_true (pid >= 0);
-	if (pid == 0) {
-		CK_SESSION_HANDLE cs;
-		CK_OBJECT_HANDLE h;
-		CK_ATTRIBUTE label = { CKA_LABEL, "renamed", 7 };
-		int ok;
-
-		ok = f->C_Initialize (&init_args) == CKR_OK;
-		ok = ok && f->C_OpenSession (TF_SLOT_PERSISTENT,
-					     CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-					     &cs) == CKR_OK;
-		ok = ok && create_cert (cs, &server, "server", CK_TRUE, &h) == CKR_OK;
-		ok = ok && f->C_SetAttributeValue (cs, h, &label, 1) == CKR_OK;
-		ok = ok && f->C_Finalize (NULL) == CKR_OK;
-		_exit (ok ? 0 : 1);
-	}
-	assert_int_equal (waitpid (pid, &status, 0), pid);
-	assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+	in_other_process (add_server_renamed);
 	c = find_one (s, by_subject, 2);
 	assert_int_equal (count (s, by_label, 1), 1);
 	assert_rv (f->C_DestroyObject (s, c), CKR_OK);
@@ -870,30 +884,6 @@ test_keyed_search_checks_the_rest (void **state)
 	assert_int_equal (find_one (s, label_trust, 2), t);
 	assert_int_equal (count (s, label_twice, 2), 0);
 	assert_rv (f->C_CloseSession (s), CKR_OK);
-}
-
-/* Runs in a forked child: a second process's C_Initialize, session, one step, C_Finalize. */
-static void
-in_other_process (bool (*step) (CK_SESSION_HANDLE))
-{
-	int status;
-	pid_t pid = fork ();
-
-	assert_true (pid >= 0);
-	if (pid == 0) {
-		CK_SESSION_HANDLE cs;
-		int ok;
-
-		ok = f->C_Initialize (&init_args) == CKR_OK;
-		ok = ok && f->C_OpenSession (TF_SLOT_PERSISTENT,
-					     CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
-					     &cs) == CKR_OK;
-		ok = ok && step (cs);
-		ok = ok && f->C_Finalize (NULL) == CKR_OK;
-		_exit (ok ? 0 : 1);
-	}
-	assert_int_equal (waitpid (pid, &status, 0), pid);
-	assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
 }
 
 static bool
