@@ -165,15 +165,16 @@ typedef struct {
 	bool loaded_now;       /* load went to the store */
 
 	/*
-	 * The template without the attribute the index matched, for the
-	 * views whose value of it is the key itself (rest_views: every view
-	 * for CKA_LABEL, the certificate for CKA_SUBJECT and CKA_ID): every
-	 * record of an index chain has those bytes, so comparing them again
-	 * read each record's certificate for nothing. NULL: compare all.
+	 * The template without the attribute the index matched (keyed_type,
+	 * by key), for the views whose value of it is the key itself
+	 * (tf_view_shows_key): every record of an index chain has those
+	 * bytes, so comparing them again read each record's certificate for
+	 * nothing. NULL: compare all.
 	 */
 	const CK_ATTRIBUTE *rest;
 	CK_ULONG nrest;
-	bool rest_any_view;
+	CK_ATTRIBUTE_TYPE keyed_type;
+	tf_key keyed;
 	CK_ATTRIBUTE rest_buf[16];
 } finder;
 
@@ -199,7 +200,7 @@ add_view (void *ctx, tf_record *rec, tf_view view)
 	finder *f = ctx;
 	CK_OBJECT_HANDLE *grown;
 
-	if (f->rest != NULL && (f->rest_any_view || view == TF_VIEW_CERT)) {
+	if (f->rest != NULL && tf_view_shows_key (view, f->keyed_type, f->keyed)) {
 		if (!tf_view_matches (f->tok, rec, view, f->rest, f->nrest))
 			return true;
 	} else if (!tf_view_matches (f->tok, rec, view, f->tmpl, f->count)) {
@@ -328,9 +329,9 @@ find_by_issuer_serial (tf_token *tok, const CK_ATTRIBUTE *issuer, const CK_ATTRI
 	return rv;
 }
 
-/* Sets f->rest: the template without attr (which the index matches), when it fits. */
+/* Sets f->rest: the template without attr (which the index matches by key), when it fits. */
 static void
-skip_keyed (finder *f, const CK_ATTRIBUTE *attr, bool any_view)
+skip_keyed (finder *f, const CK_ATTRIBUTE *attr, tf_key key)
 {
 	CK_ULONG i;
 
@@ -342,7 +343,8 @@ skip_keyed (finder *f, const CK_ATTRIBUTE *attr, bool any_view)
 			f->rest_buf[f->nrest++] = f->tmpl[i];
 	}
 	f->rest = f->rest_buf;
-	f->rest_any_view = any_view;
+	f->keyed_type = attr->type;
+	f->keyed = key;
 }
 
 /*
@@ -387,7 +389,7 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 		return rv;
 	}
 	if (key == TF_KEY_SUBJECT || key == TF_KEY_ID || key == TF_KEY_LABEL) {
-		skip_keyed (f, attr, key == TF_KEY_LABEL);
+		skip_keyed (f, attr, key);
 		if (complete_key (f, key, attr->pValue, attr->ulValueLen)) {
 			f->rest = NULL;
 			return CKR_OK;

@@ -871,6 +871,22 @@ tf_view_attr (const tf_token *tok, const tf_record *rec, tf_view view, CK_ATTRIB
 }
 
 bool
+tf_view_shows_key (tf_view view, CK_ATTRIBUTE_TYPE type, tf_key key)
+{
+	/* As common_attr and cert_attr answer them: the record's own bytes. */
+	switch (type) {
+	case CKA_LABEL:
+		return key == TF_KEY_LABEL && view != TF_VIEW_PROFILE;
+	case CKA_SUBJECT:
+		return key == TF_KEY_SUBJECT && view == TF_VIEW_CERT;
+	case CKA_ID:
+		return key == TF_KEY_ID && view == TF_VIEW_CERT;
+	default:
+		return false;
+	}
+}
+
+bool
 tf_view_matches (const tf_token *tok, const tf_record *rec, tf_view view,
 		 const CK_ATTRIBUTE *tmpl, CK_ULONG count)
 {

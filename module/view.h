@@ -37,6 +37,14 @@ CK_OBJECT_CLASS tf_view_class (tf_view view);
 bool tf_view_matches (const tf_token *tok, const tf_record *rec, tf_view view,
 		      const CK_ATTRIBUTE *tmpl, CK_ULONG count);
 
+/*
+ * true when the view's value of type is exactly the record's key bytes for
+ * key (index.h), so that a search the index answered by that key need not
+ * compare it again: the label in every view, the subject and CKA_ID in the
+ * certificate.
+ */
+bool tf_view_shows_key (tf_view view, CK_ATTRIBUTE_TYPE type, tf_key key);
+
 /* Calls fn for each view the record has (of class klass, or all when klass is -1). */
 typedef bool (*tf_view_fn) (void *ctx, tf_record *rec, tf_view view);
 bool tf_view_each (tf_record *rec, CK_OBJECT_CLASS klass, tf_view_fn fn, void *ctx);

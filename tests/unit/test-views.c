@@ -8,7 +8,9 @@
 #include "unit.h"
 
 #include "interface.h"
+#include "record.h"
 #include "trustfolder.h"
+#include "view.h"
 
 #include <openssl/evp.h>
 #include <sqlite3.h>
@@ -752,6 +754,91 @@ test_expired_certificate_not_trusted (void **state)
 	free (der);
 }
 
+/* What test_shows_key saw: views visited, and claims checked per attribute. */
+typedef struct {
+	const tf_token *tok;
+	unsigned views, label_claims, subject_claims, id_claims;
+} shows_seen;
+
+static const tf_bytes *
+key_bytes (const tf_record *rec, tf_key key)
+{
+	return key == TF_KEY_LABEL ? &rec->label : key == TF_KEY_SUBJECT ? &rec->subject : &rec->id;
+}
+
+static bool
+check_shows_key (void *ctx, tf_record *rec, tf_view view)
+{
+	static const CK_ATTRIBUTE_TYPE types[] = { CKA_LABEL, CKA_SUBJECT, CKA_ID };
+	static const tf_key keys[] = { TF_KEY_LABEL, TF_KEY_SUBJECT, TF_KEY_ID };
+	shows_seen *seen = ctx;
+	const tf_bytes *want;
+	tf_attr_val v;
+	size_t t, k;
+
+	seen->views++;
+	for (t = 0; t < 3; t++) {
+		for (k = 0; k < 3; k++) {
+			if (!tf_view_shows_key (view, types[t], keys[k]))
+				continue;
+			/* Only an attribute's own key, and then its bytes exactly. */
+			assert_int_equal (t, k);
+			assert_true (tf_view_attr (seen->tok, rec, view, types[t], &v));
+			want = key_bytes (rec, keys[k]);
+			assert_int_equal (v.len, want->len);
+			assert_memory_equal (v.p, want->data, want->len);
+			if (t == 0)
+				seen->label_claims++;
+			else if (t == 1)
+				seen->subject_claims++;
+			else
+				seen->id_claims++;
+		}
+	}
+	return true;
+}
+
+/*
+ * tf_view_shows_key lets a search the index answered by a key skip
+ * comparing that attribute (object.c). Wherever it says so, every view of
+ * a record with a decision, a pin and a certificate shows the key's bytes.
+ */
+static void
+test_shows_key (void **state)
+{
+	tf_token tok;
+	tf_record *rec = tf_record_new ();
+	shows_seen seen = { 0 };
+	int p;
+
+	(void)state;
+	memset (&tok, 0, sizeof (tok));
+	seen.tok = &tok;
+	assert_non_null (rec);
+	assert_true (tf_bytes_set (&rec->der, ca.der, ca.len));
+	assert_true (tf_bytes_set (&rec->subject, "subject bytes", 13));
+	assert_true (tf_bytes_set (&rec->issuer, "issuer bytes", 12));
+	assert_true (tf_bytes_set (&rec->serial, "\x02\x01\x07", 3));
+	assert_true (tf_bytes_set (&rec->id, "an id", 5));
+	assert_true (tf_bytes_set (&rec->label, "a label", 7));
+	memcpy (rec->sha256, ca.sha256, 32);
+	assert_true (EVP_Digest (ca.der, ca.len, rec->sha1, NULL, EVP_sha1 (), NULL));
+	rec->has_sha256 = rec->has_hash = true;
+	rec->has_trust = true;
+	for (p = 0; p < TF_PURPOSE_COUNT; p++)
+		rec->trust[p] = TF_LEVEL_ANCHOR;
+	assert_true (tf_record_set_hosts (rec, strdup ("a.example")));
+	tf_view_each (rec, (CK_OBJECT_CLASS)-1, check_shows_key, &seen);
+	/* Certificate, NSS trust, CKO_TRUST, anchored and pinned assertions: the label in each. */
+	assert_true (seen.views >= 4);
+	assert_int_equal (seen.label_claims, seen.views);
+	assert_int_equal (seen.subject_claims, 1);
+	assert_int_equal (seen.id_claims, 1);
+	/* No record: the profile shows no key. */
+	assert_false (tf_view_shows_key (TF_VIEW_PROFILE, CKA_LABEL, TF_KEY_LABEL));
+	tf_record_free (rec);
+}
+
 int
 main (void)
 {
@@ -771,6 +858,7 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_partial_decision_staples_eku, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_expired_certificate_not_trusted, setup,
 						 teardown),
+		cmocka_unit_test (test_shows_key),
 	};
 	int rc;
 
