@@ -8,7 +8,6 @@
 #include "lock.h"
 
 #include <sched.h>
-#include <string.h>
 #include <time.h>
 
 /* Held by this thread: NONE, EXCLUSIVE, or the slot it reads under. */
@@ -16,7 +15,7 @@
 #define HELD_EXCLUSIVE (-2)
 
 static atomic_uint next_slot;
-static _Thread_local int my_slot = HELD_NONE;
+static _Thread_local int my_slot = -1; /* none taken yet */
 static _Thread_local int held = HELD_NONE;
 
 void

@@ -2070,6 +2070,7 @@ store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, con
  * cache may hold 64 MB; back at the default after it, which frees the rest.
  */
 #define STORE_BULK_CACHE_KB 65536
+#define STORE_CACHE_KB	    2000 /* SQLite's default, which the store otherwise keeps */
 
 static void
 store_bulk (tf_store *store, bool on)
@@ -2079,7 +2080,7 @@ store_bulk (tf_store *store, bool on)
 
 	if (store->read_only)
 		return;
-	snprintf (sql, sizeof (sql), "PRAGMA cache_size = -%d", on ? STORE_BULK_CACHE_KB : 2000);
+	snprintf (sql, sizeof (sql), "PRAGMA cache_size = -%d", on ? STORE_BULK_CACHE_KB : STORE_CACHE_KB);
 	rc = sqlite3_exec (store->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		tf_warn ("store %s: cannot set the cache size: %s", store->path,

@@ -96,6 +96,7 @@ CK_RV tf_store_refresh (tf_store *store, bool force, void *ctx, tf_store_record_
  */
 CK_RV tf_store_begin (tf_store *store);
 CK_RV tf_store_commit (tf_store *store);
+void tf_store_rollback (tf_store *store);
 
 /*
  * Says that many writes come in the transaction about to begin (on) or that
@@ -103,7 +104,6 @@ CK_RV tf_store_commit (tf_store *store);
  * of its file in memory meanwhile. A hint: nothing fails.
  */
 void tf_store_bulk (tf_store *store, bool on);
-void tf_store_rollback (tf_store *store);
 
 /* Inserts rec (store_id 0; sets rec->store_id) or replaces the row rec->store_id. */
 CK_RV tf_store_put (tf_store *store, tf_record *rec);

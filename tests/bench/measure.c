@@ -879,6 +879,7 @@ bench_flat_main (const bench_env *env, unsigned n_small, unsigned n_large, const
 				    i == 0 ? env->tf_so : so_large, i == 0 ? n_small : n_large);
 		snprintf (dir, sizeof (dir), "%s/run/flat-%u", env->bench_dir, side[i].m.n);
 		bench_module_set_dir (&side[i].m, dir);
+		snprintf (err, sizeof (err), "no session, or its certificates could not be read");
 		ok = bench_module_load (&side[i].m, err, sizeof (err), NULL) &&
 		     bench_open_session (&side[i].m, false, &side[i].ro) == CKR_OK &&
 		     prepare (&side[i]);

@@ -1227,6 +1227,13 @@ test_each_key_breach (void **state)
 	tf_index_free (r.index);
 }
 
+/* tf_index_each_complete_key for a string key, visiting into v. */
+static bool
+complete (tf_index *index, tf_key key, const char *bytes, visits *v)
+{
+	return tf_index_each_complete_key (index, key, bytes, strlen (bytes), NULL, 0, visit, v);
+}
+
 /*
  * A key marked complete answers tf_index_each_complete_key with its
  * records; a record taken with the key keeps the mark, another key sharing
@@ -1243,27 +1250,22 @@ test_complete_keys (void **state)
 	(void)state;
 	a = take (index, make ("CN=Root", "\x02\x01\x01", "CN=Leaf", "k1", "Leaf", "der-a"));
 	c = take (index, make ("CN=Root", "\x02\x01\x03", "CN=Other", "k3", "Other", "der-c"));
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_false (complete (index, TF_KEY_SUBJECT, "CN=Leaf", &v));
 	assert_int_equal (v.n, 0);
 
 	tf_index_mark_complete (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0);
-	assert_true (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_true (complete (index, TF_KEY_SUBJECT, "CN=Leaf", &v));
 	assert_int_equal (v.n, 1);
 	assert_true (visited (&v, a));
 	visits_reset (&v);
 	/* Only that key: not the same bytes under another, nor another subject. */
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_LABEL, "CN=Leaf", 7, NULL, 0, visit, &v));
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Other", 8, NULL, 0, visit, &v));
+	assert_false (complete (index, TF_KEY_LABEL, "CN=Leaf", &v));
+	assert_false (complete (index, TF_KEY_SUBJECT, "CN=Other", &v));
 	assert_int_equal (v.n, 0);
 
 	/* A record taken with the key joins it, marked. */
 	b = take (index, make ("CN=Root", "\x02\x01\x02", "CN=Leaf", "k2", "Leaf", "der-b"));
-	assert_true (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_true (complete (index, TF_KEY_SUBJECT, "CN=Leaf", &v));
 	assert_int_equal (v.n, 2);
 	assert_true (visited (&v, a) && visited (&v, b));
 	visits_reset (&v);
@@ -1273,20 +1275,16 @@ test_complete_keys (void **state)
 	/* The last record gone, the key and its mark go. */
 	tf_record_free (tf_index_remove (index, a->uid));
 	tf_record_free (tf_index_remove (index, b->uid));
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_false (complete (index, TF_KEY_SUBJECT, "CN=Leaf", &v));
 	a = take (index, make ("CN=Root", "\x02\x01\x01", "CN=Leaf", "k1", "Leaf", "der-a"));
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
+	assert_false (complete (index, TF_KEY_SUBJECT, "CN=Leaf", &v));
 
 	/* Forgetting unmarks every key. */
 	tf_index_mark_complete (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0);
 	tf_index_mark_complete (index, TF_KEY_LABEL, "Other", 5, NULL, 0);
 	tf_index_forget_complete (index);
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_SUBJECT, "CN=Leaf", 7, NULL, 0, visit, &v));
-	assert_false (
-	    tf_index_each_complete_key (index, TF_KEY_LABEL, "Other", 5, NULL, 0, visit, &v));
+	assert_false (complete (index, TF_KEY_SUBJECT, "CN=Leaf", &v));
+	assert_false (complete (index, TF_KEY_LABEL, "Other", &v));
 	assert_int_equal (v.n, 0);
 	/* Marks never change what a lookup finds. */
 	assert_key_finds (index, TF_KEY_LABEL, "Other", NULL, c);
