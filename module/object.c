@@ -184,6 +184,8 @@ typedef struct {
  * are asked for now, all at once, instead of one miss after another when
  * the value is copied out. In a store of 100,000 they are seldom cached.
  */
+#define PREFETCH_MAX 32
+
 static void
 prefetch_value (const tf_record *rec)
 {
@@ -216,7 +218,8 @@ add_view (void *ctx, tf_record *rec, tf_view view)
 		f->handles = grown;
 	}
 	f->handles[f->n++] = TF_HANDLE (rec->uid, view);
-	if (view == TF_VIEW_CERT)
+	/* The first few only: a listing's thousands would push each other out. */
+	if (view == TF_VIEW_CERT && f->n <= PREFETCH_MAX)
 		prefetch_value (rec);
 	return true;
 }
