@@ -880,11 +880,9 @@ default_label (tf_token *tok, tf_record *rec)
  * with this issuer and serial, or that names another one by hash, refuses it.
  */
 static CK_RV
-attach_certificate (tf_token *tok, tf_record *rec, const unsigned char *der, size_t len,
-		    const tf_cert_info *info)
+attach_certificate (tf_record *rec, const unsigned char *der, size_t len, const tf_cert_info *info)
 {
 	unsigned char sha1[20], sha256[32], key_id[20];
-	CK_RV rv;
 
 	if (rec->der.len > 0) {
 		if (!tf_bytes_equal (&rec->der, der, len)) {
@@ -915,11 +913,7 @@ attach_certificate (tf_token *tok, tf_record *rec, const unsigned char *der, siz
 	memcpy (rec->sha256, sha256, 32);
 	tf_x509_md5 (der, len, rec->md5);
 	rec->has_hash = rec->has_md5 = rec->has_sha256 = true;
-	if (rec->label.len == 0) {
-		rv = default_label (tok, rec);
-		if (rv != CKR_OK)
-			return rv;
-	}
+	/* The label is edit_cert's to default, after the template's has been applied. */
 	if (rec->id.len == 0) {
 		/* NSS's own choice for a certificate's id: the SHA-1 of its public key. */
 		tf_x509_sha1 (info->public_key.data, info->public_key.len, key_id);
@@ -976,7 +970,7 @@ upsert (tf_token *tok, CK_SESSION_HANDLE owner, const void *issuer, size_t issue
 	uid = existing != NULL ? existing->uid : tf_index_next_uid ();
 	rec->uid = uid;
 	if (op->der != NULL)
-		rv = attach_certificate (tok, rec, op->der, op->der_len, op->cert);
+		rv = attach_certificate (rec, op->der, op->der_len, op->cert);
 	if (rv == CKR_OK)
 		rv = op->edit (tok, rec, op);
 	if (rv == CKR_OK)
