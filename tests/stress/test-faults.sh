@@ -237,7 +237,7 @@ export TRUSTFOLDER_STORE=$TF_SCRATCH/newer/store.db
 shell_start newer
 ask_expect "add 0 ca" ok
 shell_stop
-sqlite3 "$TRUSTFOLDER_STORE" 'PRAGMA user_version = 2;'
+sqlite3 "$TRUSTFOLDER_STORE" 'PRAGMA user_version = 3;'
 sum=$(files_sum "$TF_SCRATCH/newer")
 shell_start newer2
 assert_eq "$reply" "init CKR_OK"
@@ -245,7 +245,7 @@ ask_expect "info" "info present=0 write-protected=0"
 ask_expect "add 1 ca" "fail CKR_TOKEN_NOT_PRESENT"
 ask_expect "count" "error CKR_TOKEN_NOT_PRESENT"
 shell_stop
-log_has "schema version 2, newer than"
+log_has "schema version 3, newer than"
 assert_eq "$(files_sum "$TF_SCRATCH/newer")" "$sum" "the newer store's files"
 faults=$((faults + 1))
 

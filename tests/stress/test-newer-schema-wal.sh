@@ -23,7 +23,7 @@ db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("PRAGMA wal_autocheckpoint = 0")
 db.execute("BEGIN IMMEDIATE")
 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'seq'")
-db.execute("PRAGMA user_version = 2")
+db.execute("PRAGMA user_version = 3")
 db.execute("COMMIT")
 os._exit(0)
 PY
@@ -32,7 +32,7 @@ sum=$(files_sum "$TF_SCRATCH/newer")
 shell_start newer2
 ask_expect "info" "info present=0 write-protected=0"
 shell_stop
-log_has "schema version 2, newer than"
+log_has "schema version 3, newer than"
 if [ "$(files_sum "$TF_SCRATCH/newer" | grep -v -- '-shm ')" != "$(grep -v -- '-shm ' <<<"$sum")" ]; then
 	fail "the refused store's files changed:" \
 		"$(diff <(echo "$sum") <(files_sum "$TF_SCRATCH/newer") || true)"

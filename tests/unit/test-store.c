@@ -353,7 +353,7 @@ test_create_nested (void **state)
 	assert_int_equal (header[16] << 8 | header[17], 16384);
 	assert_int_equal (header[18], 2);
 	assert_int_equal (header[19], 2);
-	assert_int_equal (header_u32 (header, 60), 1);
+	assert_int_equal (header_u32 (header, 60), 2);
 	assert_int_equal (header_u32 (header, 68), 0x54724644);
 	free (header);
 
@@ -489,6 +489,199 @@ test_put_over (void **state)
 	tf_record_free (rec);
 	tf_store_close (reader);
 	tf_store_close (writer);
+}
+
+/* Counts, and frees, what a lookup delivers. */
+static CK_RV
+count_record (void *ctx, tf_record *rec)
+{
+	size_t *n = ctx;
+
+	(*n)++;
+	tf_record_free (rec);
+	return CKR_OK;
+}
+
+/* How many records a lookup of kind finds for the NUL-terminated key (or, with len, the bytes). */
+static size_t
+count_by (tf_store *store, tf_store_key kind, const void *key, size_t len)
+{
+	size_t n = 0;
+
+	assert_int_equal (tf_store_lookup (store, kind, key, len ? len : strlen (key), NULL, 0, &n,
+					   count_record),
+			  CKR_OK);
+	return n;
+}
+
+/* An integer a raw connection of the test's own reads from the file. */
+static int64_t
+raw_int (const char *path, const char *sql)
+{
+	sqlite3_stmt *stmt = NULL;
+	sqlite3 *db = NULL;
+	int64_t value;
+
+	assert_int_equal (sqlite3_open (path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		fail_msg ("%s: %s", sql, sqlite3_errmsg (db));
+	assert_int_equal (sqlite3_step (stmt), SQLITE_ROW);
+	value = sqlite3_column_int64 (stmt, 0);
+	sqlite3_finalize (stmt);
+	assert_int_equal (sqlite3_close (db), SQLITE_OK);
+	return value;
+}
+
+/* Records 1..n by every key: subject, label and sha1 each their own, one CKA_ID and SPKI for all. */
+static void
+assert_found_by_every_key (tf_store *store, int from, int to, size_t all)
+{
+	tf_record *rec;
+	char text[64];
+	int n;
+
+	for (n = from; n <= to; n++) {
+		snprintf (text, sizeof (text), "subject %d", n);
+		assert_int_equal (count_by (store, TF_STORE_BY_SUBJECT, text, 0), 1);
+		snprintf (text, sizeof (text), "label %d", n);
+		assert_int_equal (count_by (store, TF_STORE_BY_LABEL, text, 0), 1);
+		rec = make_record (n);
+		assert_int_equal (tf_store_lookup (store, TF_STORE_BY_ISSUER_SERIAL, rec->issuer.data,
+						   rec->issuer.len, rec->serial.data,
+						   rec->serial.len, &(size_t){ 0 }, count_record),
+				  CKR_OK);
+		assert_true (count_by (store, TF_STORE_BY_SHA1, rec->sha1, sizeof (rec->sha1)) >= 1);
+		tf_record_free (rec);
+	}
+	assert_int_equal (count_by (store, TF_STORE_BY_ID, "key id", 0), all);
+	assert_int_equal (count_by (store, TF_STORE_BY_SPKI, "twenty bytes of hash", 0), all);
+}
+
+/*
+ * A write's key entries go to fresh_keys; once there are more of them than
+ * records (and more than 20,000) the commit moves them into keys. Lookups,
+ * changes and removals find a record's entries in either table.
+ */
+static void
+test_keys_settle (void **state)
+{
+	fixture *fx = *state;
+	const int many = 4100; /* five entries each: past 20,000 */
+	tf_store *writer, *reader;
+	tf_record *rec, *old;
+	int n;
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	assert_int_equal (tf_store_begin (writer), CKR_OK);
+	for (n = 1; n <= many; n++) {
+		rec = make_record (n);
+		assert_int_equal (tf_store_put (writer, rec), CKR_OK);
+		tf_record_free (rec);
+	}
+	/* Not yet committed: the entries wait in fresh_keys, the count in the transaction. */
+	assert_int_equal (raw_int (fx->path, "SELECT value FROM meta WHERE key = 'fresh'"), 0);
+	assert_int_equal (tf_store_commit (writer), CKR_OK);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 0);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM keys"), 5 * many);
+	assert_int_equal (raw_int (fx->path, "SELECT value FROM meta WHERE key = 'fresh'"), 0);
+	assert_found_by_every_key (reader, 1, 3, many);
+	assert_found_by_every_key (reader, many - 2, many, many);
+
+	/* Two more stay fresh: found along with the settled ones. */
+	for (n = many + 1; n <= many + 2; n++) {
+		rec = make_record (n);
+		assert_int_equal (tf_store_put (writer, rec), CKR_OK);
+		tf_record_free (rec);
+	}
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 10);
+	assert_int_equal (raw_int (fx->path, "SELECT value FROM meta WHERE key = 'fresh'"), 10);
+	assert_found_by_every_key (reader, many - 1, many + 2, many + 2);
+
+	/* A settled record renamed, a settled one and a fresh one removed. */
+	rec = make_record (2);
+	rec->store_id = 2;
+	old = tf_record_dup (rec);
+	assert_non_null (old);
+	set_bytes (&rec->label, "renamed");
+	assert_int_equal (tf_store_put_over (writer, rec, old), CKR_OK);
+	assert_int_equal (count_by (reader, TF_STORE_BY_LABEL, "label 2", 0), 0);
+	assert_int_equal (count_by (reader, TF_STORE_BY_LABEL, "renamed", 0), 1);
+	assert_int_equal (count_by (reader, TF_STORE_BY_SUBJECT, "subject 2", 0), 1);
+	assert_int_equal (tf_store_remove (writer, 3), CKR_OK);
+	assert_int_equal (tf_store_remove (writer, many + 2), CKR_OK);
+	assert_int_equal (count_by (reader, TF_STORE_BY_SUBJECT, "subject 3", 0), 0);
+	assert_int_equal (count_by (reader, TF_STORE_BY_LABEL, "label 3", 0), 0);
+	assert_int_equal (count_by (reader, TF_STORE_BY_SUBJECT, "subject 4102", 0), 0);
+	assert_int_equal (count_by (reader, TF_STORE_BY_ID, "key id", 0), many);
+	/* A changed record's entries all move to fresh_keys; a removed one's go. */
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM keys"), 5 * (many - 2));
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 5 * 2);
+
+	tf_record_free (old);
+	tf_record_free (rec);
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+/*
+ * A store of schema version 1 (a development build's: five key-hash columns
+ * of records, each indexed) is upgraded by the first open with write access,
+ * and refused, left as it is, by a read-only one.
+ */
+static void
+test_upgrade_from_v1 (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store = NULL;
+	tf_record *rec;
+	int n;
+
+	store = open_store (fx->path);
+	for (n = 1; n <= 3; n++) {
+		rec = make_record (n);
+		assert_int_equal (tf_store_put (store, rec), CKR_OK);
+		tf_record_free (rec);
+	}
+	tf_store_close (store);
+	raw_sql (fx->path, "ALTER TABLE records ADD COLUMN subject_h INTEGER;"
+			   "ALTER TABLE records ADD COLUMN ckaid_h INTEGER;"
+			   "ALTER TABLE records ADD COLUMN label_h INTEGER;"
+			   "ALTER TABLE records ADD COLUMN sha1_h INTEGER;"
+			   "ALTER TABLE records ADD COLUMN spki_h INTEGER;"
+			   "CREATE INDEX records_subject ON records (subject_h);"
+			   "CREATE INDEX records_ckaid ON records (ckaid_h);"
+			   "CREATE INDEX records_label ON records (label_h);"
+			   "CREATE INDEX records_sha1 ON records (sha1_h);"
+			   "CREATE INDEX records_spki ON records (spki_h);"
+			   "DROP TABLE keys; DROP TABLE fresh_keys;"
+			   "DELETE FROM meta WHERE key = 'fresh';"
+			   "PRAGMA user_version = 1;");
+
+	store = NULL;
+	assert_int_equal (tf_store_open (fx->path, true, &store), CKR_DEVICE_ERROR);
+	assert_null (store);
+	assert_logged ("has schema version 1, from a development build");
+	assert_int_equal (raw_int (fx->path, "PRAGMA user_version"), 1);
+
+	store = open_store (fx->path);
+	assert_int_equal (raw_int (fx->path, "PRAGMA user_version"), 2);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM keys"), 15);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 0);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM pragma_table_info('records')"
+					     " WHERE name LIKE '%\\_h' ESCAPE '\\'"),
+			  1);
+	assert_found_by_every_key (store, 1, 3, 3);
+	rec = make_record (4);
+	assert_int_equal (tf_store_put (store, rec), CKR_OK);
+	tf_record_free (rec);
+	assert_found_by_every_key (store, 1, 4, 4);
+	tf_store_close (store);
+
+	/* Opened again, it is at version 2 already. */
+	store = open_store (fx->path);
+	assert_found_by_every_key (store, 1, 4, 4);
+	tf_store_close (store);
 }
 
 /*
@@ -761,9 +954,9 @@ test_newer_schema (void **state)
 	fixture *fx = *state;
 
 	tf_store_close (open_store (fx->path));
-	raw_sql (fx->path, "PRAGMA user_version = 2");
+	raw_sql (fx->path, "PRAGMA user_version = 3");
 	assert_refused (fx->path, CKR_TOKEN_NOT_RECOGNIZED);
-	assert_logged ("has schema version 2, newer than this module's 1; refusing to touch it");
+	assert_logged ("has schema version 3, newer than this module's 2; refusing to touch it");
 }
 
 static void
@@ -1198,6 +1391,8 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_round_trip_host_tombstones, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_update, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_put_over, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_keys_settle, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_upgrade_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_key_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_keys, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_remove, setup, teardown),
