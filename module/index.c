@@ -541,6 +541,20 @@ tf_index_lookup (tf_index *index, uint64_t uid)
 	return NULL;
 }
 
+bool
+tf_index_set_store_id (tf_index *index, tf_record *rec, int64_t store_id)
+{
+	table *tab = &index->tables[T_STORE_ID];
+
+	if (rec->store_id != 0 || store_id == 0)
+		return false;
+	if (table_needs_room (tab) && !table_grow (tab))
+		return false;
+	rec->store_id = store_id;
+	table_put (tab, hash_u64 (T_STORE_ID, (uint64_t)store_id), rec);
+	return true;
+}
+
 tf_record *
 tf_index_lookup_store_id (tf_index *index, int64_t store_id)
 {

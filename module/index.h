@@ -54,6 +54,13 @@ tf_record *tf_index_lookup (tf_index *index, uint64_t uid);
 tf_record *tf_index_lookup_store_id (tf_index *index, int64_t store_id);
 
 /*
+ * The one change in place: rec, indexed without a store id, was just
+ * written to the store, which gave it store_id. false when out of memory;
+ * rec is then unchanged.
+ */
+bool tf_index_set_store_id (tf_index *index, tf_record *rec, int64_t store_id);
+
+/*
  * Calls fn for every record whose key equals the given bytes (for
  * TF_KEY_ISSUER_SERIAL, a is the issuer and b the serial; b is unused for the
  * others). Candidates are exact matches on that key.

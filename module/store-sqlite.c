@@ -208,6 +208,8 @@ enum {
 	ST_ALL,
 	ST_BY_STORE_ID,
 	ST_KEY_ADD,
+	ST_KEYS_ADD_ONE,
+	ST_KEYS_ADD_MANY,
 	ST_KEY_DROP,
 	ST_FRESH_KEY_DROP,
 	ST_FRESH_GET,
@@ -217,6 +219,16 @@ enum {
 	ST_FRESH_CLEAR,
 	ST_COUNT,
 };
+
+/* KEYS_PER_ADD rows of (kind, h, id) parameters, for entries added in order. */
+#define KEYS_PER_ADD 64
+#define KEY_ROW	     "(?, ?, ?)"
+#define KEY_ROWS_8                                                                          \
+	KEY_ROW ", " KEY_ROW ", " KEY_ROW ", " KEY_ROW ", " KEY_ROW ", " KEY_ROW ", " KEY_ROW \
+		", " KEY_ROW
+#define KEY_ROWS_64                                                                         \
+	KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8         \
+		", " KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8
 
 /* The ids of the records with a key of kind k whose hash is ?3, in both tables. */
 #define KEYED(k)                                                                    \
@@ -284,6 +296,8 @@ static const char *const statement_sql[ST_COUNT] = {
      */
     [ST_KEY_ADD] = "INSERT OR IGNORE INTO fresh_keys (kind, h, id) VALUES (1, ?1, ?6),"
                    " (2, ?2, ?6), (3, ?3, ?6), (4, ?4, ?6), (5, ?5, ?6)",
+    [ST_KEYS_ADD_ONE] = "INSERT OR IGNORE INTO fresh_keys (kind, h, id) VALUES " KEY_ROW,
+    [ST_KEYS_ADD_MANY] = "INSERT OR IGNORE INTO fresh_keys (kind, h, id) VALUES " KEY_ROWS_64,
     [ST_KEY_DROP] = "DELETE FROM keys WHERE kind = ?1 AND h = ?2 AND id = ?3",
     [ST_FRESH_KEY_DROP] = "DELETE FROM fresh_keys WHERE kind = ?1 AND h = ?2 AND id = ?3",
     [ST_FRESH_GET] = "SELECT value FROM meta WHERE key = 'fresh'",
@@ -339,6 +353,11 @@ struct tf_store {
 	int64_t txn_base; /* meta seq before this transaction wrote */
 	int64_t txn_seq;  /* the seq it stamps rows with; 0 until it writes */
 	int64_t txn_fresh; /* the entries it added to fresh_keys */
+
+	/* While put_new writes: the entries of its records, added in order at its end. */
+	bool gather_keys;
+	struct key_row *gathered;
+	size_t n_gathered, cap_gathered;
 };
 
 /*
@@ -1312,6 +1331,7 @@ store_close (tf_store *store)
 	if (store->in_txn)
 		store_rollback (store);
 	disconnect_db (store);
+	free (store->gathered);
 	free (store->path);
 	free (store);
 }
@@ -1614,6 +1634,82 @@ key_step (tf_store *store, sqlite3_stmt *stmt, const key_entry *e, int64_t id)
 	return rv;
 }
 
+/* An entry of keys / fresh_keys. */
+struct key_row {
+	int kind;
+	sqlite3_int64 h;
+	int64_t id;
+};
+
+/* Keeps n entries of row id for flush_gathered. */
+static CK_RV
+gather (tf_store *store, const key_entry *e, unsigned n, int64_t id)
+{
+	struct key_row *grown;
+	size_t cap;
+	unsigned i;
+
+	if (store->n_gathered + n > store->cap_gathered) {
+		cap = store->cap_gathered ? store->cap_gathered * 2 : 1024;
+		grown = realloc (store->gathered, cap * sizeof (*grown));
+		if (grown == NULL)
+			return CKR_HOST_MEMORY;
+		store->gathered = grown;
+		store->cap_gathered = cap;
+	}
+	for (i = 0; i < n; i++)
+		store->gathered[store->n_gathered++] = (struct key_row){ e[i].kind, e[i].h, id };
+	return CKR_OK;
+}
+
+static int
+key_row_order (const void *a, const void *b)
+{
+	const struct key_row *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Adds the gathered entries to fresh_keys in its order, KEYS_PER_ADD to a statement. */
+static CK_RV
+flush_gathered (tf_store *store)
+{
+	const struct key_row *row;
+	sqlite3_stmt *stmt;
+	size_t at = 0, take, i;
+	CK_RV rv = CKR_OK;
+	int rc;
+
+	qsort (store->gathered, store->n_gathered, sizeof (struct key_row), key_row_order);
+	while (at < store->n_gathered && rv == CKR_OK) {
+		rc = SQLITE_OK;
+		take = store->n_gathered - at >= KEYS_PER_ADD ? KEYS_PER_ADD : 1;
+		stmt = store->stmts[take > 1 ? ST_KEYS_ADD_MANY : ST_KEYS_ADD_ONE];
+		for (i = 0; i < take && rc == SQLITE_OK; i++) {
+			row = &store->gathered[at + i];
+			rc = sqlite3_bind_int (stmt, (int)(3 * i + 1), row->kind);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64 (stmt, (int)(3 * i + 2), row->h);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_bind_int64 (stmt, (int)(3 * i + 3), row->id);
+		}
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step (stmt);
+		if (rc != SQLITE_DONE)
+			rv = sql_error (store, rc, "indexing records");
+		stmt_done (stmt);
+		at += take;
+	}
+	if (rv == CKR_OK)
+		store->txn_fresh += (int64_t)store->n_gathered;
+	store->n_gathered = 0;
+	return rv;
+}
+
 /* Adds rec's entries to fresh_keys through add (ST_KEY_ADD, or the upgrade's own). */
 static CK_RV
 add_keys (tf_store *store, sqlite3_stmt *add, const tf_record *rec)
@@ -1624,6 +1720,8 @@ add_keys (tf_store *store, sqlite3_stmt *add, const tf_record *rec)
 	int rc = SQLITE_OK;
 
 	n = record_keys (store, rec, e);
+	if (store->gather_keys)
+		return gather (store, e, n, rec->store_id);
 	for (i = 0; i < n && rc == SQLITE_OK; i++)
 		rc = sqlite3_bind_int64 (add, e[i].kind, e[i].h);
 	if (rc == SQLITE_OK)
@@ -2200,6 +2298,71 @@ out:
 	return rv;
 }
 
+typedef struct {
+	sqlite3_int64 h;
+	tf_record *rec;
+} by_issuer_serial;
+
+static int
+issuer_serial_order (const void *a, const void *b)
+{
+	const by_issuer_serial *x = a, *y = b;
+
+	return (x->h > y->h) - (x->h < y->h);
+}
+
+/*
+ * The rows in the order of the unique index on issuer + serial, their key
+ * entries in the order of fresh_keys: each page of both is reached once,
+ * from its neighbour, where rows one at a time land anywhere.
+ */
+static CK_RV
+store_put_new (tf_store *store, tf_record **recs, size_t n)
+{
+	by_issuer_serial *order = NULL;
+	bool own_txn = false;
+	int64_t seq;
+	size_t i;
+	CK_RV rv;
+
+	if (store->read_only)
+		return write_protected (store);
+	if (n == 0)
+		return CKR_OK;
+	order = calloc (n, sizeof (*order));
+	if (order == NULL)
+		return CKR_HOST_MEMORY;
+	for (i = 0; i < n; i++) {
+		order[i].h = key_hash (store, recs[i]->issuer.data, recs[i]->issuer.len,
+		                       recs[i]->serial.data, recs[i]->serial.len);
+		order[i].rec = recs[i];
+	}
+	qsort (order, n, sizeof (*order), issuer_serial_order);
+	if (!store->in_txn) {
+		rv = store_begin (store);
+		if (rv != CKR_OK)
+			goto out;
+		own_txn = true;
+	}
+	rv = write_seq (store, &seq);
+	store->gather_keys = true;
+	for (i = 0; i < n && rv == CKR_OK; i++)
+		rv = insert_record (store, order[i].rec, seq);
+	store->gather_keys = false;
+	if (rv == CKR_OK)
+		rv = flush_gathered (store);
+	store->n_gathered = 0;
+	if (rv == CKR_OK && own_txn) {
+		own_txn = false;
+		rv = store_commit (store);
+	}
+out:
+	if (own_txn)
+		store_rollback (store);
+	free (order);
+	return rv;
+}
+
 static CK_RV
 store_remove (tf_store *store, int64_t store_id)
 {
@@ -2386,6 +2549,7 @@ const tf_store_backend tf_store_sqlite = {
     .commit = store_commit,
     .rollback = store_rollback,
     .put = store_put,
+    .put_new = store_put_new,
     .remove = store_remove,
     .mark_current = store_mark_current,
     .bulk = store_bulk,

@@ -78,6 +78,12 @@ tf_store_put_over (tf_store *store, tf_record *rec, const tf_record *old)
 }
 
 CK_RV
+tf_store_put_new (tf_store *store, tf_record **recs, size_t n)
+{
+	return backend_of (store)->put_new (store, recs, n);
+}
+
+CK_RV
 tf_store_remove (tf_store *store, int64_t store_id)
 {
 	return backend_of (store)->remove (store, store_id);

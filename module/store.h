@@ -46,6 +46,7 @@ typedef struct {
 	CK_RV (*commit) (tf_store *store);
 	void (*rollback) (tf_store *store);
 	CK_RV (*put) (tf_store *store, tf_record *rec, const tf_record *old);
+	CK_RV (*put_new) (tf_store *store, tf_record **recs, size_t n);
 	CK_RV (*remove) (tf_store *store, int64_t store_id);
 	CK_RV (*mark_current) (tf_store *store);
 	void (*bulk) (tf_store *store, bool on);
@@ -115,6 +116,13 @@ CK_RV tf_store_put (tf_store *store, tf_record *rec);
  * index entries.
  */
 CK_RV tf_store_put_over (tf_store *store, tf_record *rec, const tf_record *old);
+
+/*
+ * Inserts n new records (store_id 0; sets each store_id), in an order of
+ * the store's choosing: many rows written in the order of the store's own
+ * indexes touch each page once, where one at a time they land anywhere.
+ */
+CK_RV tf_store_put_new (tf_store *store, tf_record **recs, size_t n);
 
 /* Removes a row; removing a row that is not there is not an error. */
 CK_RV tf_store_remove (tf_store *store, int64_t store_id);

@@ -170,6 +170,7 @@ tf_token_fini (tf_token *tok)
 		tf_token_abort (tok);
 	if (tok->batch && tok->store != NULL)
 		tf_store_rollback (tok->store); /* nothing to reload: all goes */
+	free (tok->deferred);
 	tf_store_close (tok->store);
 	tf_index_free (tok->index);
 	gone_clear (tok);
@@ -197,6 +198,7 @@ tf_token_abandon (tf_token *tok)
 		}
 	}
 	pending_free (tok->pending);
+	free (tok->deferred);
 	tf_index_free (tok->index);
 	gone_clear (tok);
 	keyset_clear (tok->loaded);
@@ -530,12 +532,40 @@ stage (tf_token *tok, tf_record *rec, uint64_t replaces)
 	return CKR_OK;
 }
 
+/* Notes that rec's uid, new in the batch, is to be written at its commit. */
+static CK_RV
+defer (tf_token *tok, const tf_record *rec)
+{
+	uint64_t *grown;
+	size_t cap;
+
+	/* The usual repeat, a trust right after its certificate, is noted once. */
+	if (tok->n_deferred > 0 && tok->deferred[tok->n_deferred - 1] == rec->uid)
+		return CKR_OK;
+	if (tok->n_deferred == tok->cap_deferred) {
+		cap = tok->cap_deferred ? tok->cap_deferred * 2 : 256;
+		grown = realloc (tok->deferred, cap * sizeof (uint64_t));
+		if (grown == NULL)
+			return CKR_HOST_MEMORY;
+		tok->deferred = grown;
+		tok->cap_deferred = cap;
+	}
+	tok->deferred[tok->n_deferred++] = rec->uid;
+	return CKR_OK;
+}
+
 CK_RV
 tf_token_put (tf_token *tok, tf_record *rec, uint64_t replaces)
 {
 	CK_RV rv;
 
-	if (tok->txn_stored && rec->owner == 0) {
+	if (tok->txn_stored && rec->owner == 0 && tok->batch && rec->store_id == 0) {
+		rv = defer (tok, rec);
+		if (rv != CKR_OK) {
+			tf_record_free (rec);
+			return rv;
+		}
+	} else if (tok->txn_stored && rec->owner == 0) {
 		tok->txn_wrote = true;
 		rv = tf_store_put_over (tok->store, rec,
 					replaces != 0 ? tf_index_lookup (tok->index, replaces) : NULL);
@@ -654,9 +684,57 @@ tf_token_batch_begin (tf_token *tok, unsigned long owner)
 	return CKR_OK;
 }
 
+static int
+uid_order (const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Writes the records new in the batch, as they are now, into its transaction. */
+static CK_RV
+write_deferred (tf_token *tok)
+{
+	tf_record **recs, *rec;
+	int64_t store_id;
+	size_t i, n = 0;
+	CK_RV rv;
+
+	if (tok->n_deferred == 0)
+		return CKR_OK;
+	recs = malloc (tok->n_deferred * sizeof (*recs));
+	if (recs == NULL)
+		return CKR_HOST_MEMORY;
+	/* Each once: a certificate may be changed again after others came. */
+	qsort (tok->deferred, tok->n_deferred, sizeof (uint64_t), uid_order);
+	for (i = 0; i < tok->n_deferred; i++) {
+		if (i > 0 && tok->deferred[i] == tok->deferred[i - 1])
+			continue;
+		rec = tf_index_lookup (tok->index, tok->deferred[i]);
+		/* Gone again within the batch. */
+		if (rec == NULL || rec->owner != 0 || rec->store_id != 0)
+			continue;
+		recs[n++] = rec;
+	}
+	rv = tf_store_put_new (tok->store, recs, n);
+	/* The store set each store_id in place; the index learns them, or none stays. */
+	for (i = 0; i < n; i++) {
+		store_id = recs[i]->store_id;
+		recs[i]->store_id = 0;
+		if (rv == CKR_OK && !tf_index_set_store_id (tok->index, recs[i], store_id))
+			rv = CKR_HOST_MEMORY;
+	}
+	free (recs);
+	return rv;
+}
+
 static void
 batch_end (tf_token *tok)
 {
+	free (tok->deferred);
+	tok->deferred = NULL;
+	tok->n_deferred = tok->cap_deferred = 0;
 	if (tok->store != NULL)
 		tf_store_bulk (tok->store, false);
 	tok->batch = false;
@@ -680,7 +758,11 @@ tf_token_batch_commit (tf_token *tok)
 		resync (tok);
 		rv = CKR_FUNCTION_FAILED;
 	} else if (tok->store != NULL) {
-		rv = tf_store_commit (tok->store);
+		rv = write_deferred (tok);
+		if (rv == CKR_OK)
+			rv = tf_store_commit (tok->store);
+		else
+			tf_store_rollback (tok->store);
 		if (rv != CKR_OK)
 			resync (tok);
 	}

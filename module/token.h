@@ -65,6 +65,13 @@ typedef struct tf_token {
 	bool batch;
 	bool batch_failed; /* a write in it failed after writing: the batch cannot commit */
 	unsigned long batch_owner;
+	/*
+	 * The uids of records new in the batch: they reach the store at its
+	 * commit, once each, however often the batch changed them (certutil
+	 * adds a certificate, then its trust).
+	 */
+	uint64_t *deferred;
+	size_t n_deferred, cap_deferred;
 } tf_token;
 
 /*
@@ -131,9 +138,10 @@ void tf_token_abort (tf_token *tok);
  * A batch (trustfolder's vendor interface): until batch_commit, the token
  * objects this token writes go into one store transaction, so a bulk import
  * is one fsync, not one per certificate. Each write still updates the index
- * at once. batch_commit makes them all durable, or none (then the index is
- * reloaded from the store). A batch on a token kept in memory is accepted
- * and means nothing.
+ * at once; a record new in the batch is written to the store at
+ * batch_commit, as it is then. batch_commit makes them all durable, or none
+ * (then the index is reloaded from the store). A batch on a token kept in
+ * memory is accepted and means nothing.
  */
 CK_RV tf_token_batch_begin (tf_token *tok, unsigned long owner);
 CK_RV tf_token_batch_commit (tf_token *tok);

@@ -187,6 +187,134 @@ test_refused_write_in_batch (void **state)
 	assert_int_equal (count_in_other_process (), 2);
 }
 
+/* The attributes a record is searched by, and what each search found here. */
+enum { BY_SUBJECT, BY_LABEL, BY_ID, BY_VALUE, BY_ISSUER_SERIAL, N_BY };
+
+typedef struct {
+	unsigned char bytes[N_BY][2][2048];
+	CK_ULONG len[N_BY][2];
+	CK_ULONG found[N_BY];
+} searches;
+
+/* Reads attribute type of h into b, len. */
+static void
+read_attr (CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE type, unsigned char *b,
+	   CK_ULONG *len)
+{
+	CK_ATTRIBUTE a = { type, b, 2048 };
+
+	assert_rv (f->C_GetAttributeValue (s, h, &a, 1), CKR_OK);
+	*len = a.ulValueLen;
+}
+
+/* How many objects a search by one of the keys finds (trust objects for issuer + serial). */
+static CK_ULONG
+search_by (CK_SESSION_HANDLE s, searches *q, int by)
+{
+	static const CK_OBJECT_CLASS trust_class = TF_CKO_NSS_TRUST;
+	static const CK_ATTRIBUTE_TYPE types[N_BY] = { CKA_SUBJECT, CKA_LABEL, CKA_ID, CKA_VALUE,
+						       CKA_ISSUER };
+	CK_ATTRIBUTE t[3] = {
+		{ CKA_CLASS, (void *)(by == BY_ISSUER_SERIAL ? &trust_class : &cert_class),
+		  sizeof (CK_ULONG) },
+		{ types[by], q->bytes[by][0], q->len[by][0] },
+		{ CKA_SERIAL_NUMBER, q->bytes[by][1], q->len[by][1] },
+	};
+	CK_OBJECT_HANDLE h[32];
+	CK_ULONG n = 0;
+
+	if (f->C_FindObjectsInit (s, t, by == BY_ISSUER_SERIAL ? 3 : 2) != CKR_OK ||
+	    f->C_FindObjects (s, h, 32, &n) != CKR_OK || f->C_FindObjectsFinal (s) != CKR_OK)
+		return 99;
+	return n;
+}
+
+/*
+ * Records new in a batch reach the store at its commit, each once and as it
+ * was last changed: another process then finds each by every key, as this
+ * one does. A trust right after its certificate, a label set after other
+ * certificates came, a certificate destroyed within the batch.
+ */
+static void
+test_committed_found_by_every_key (void **state)
+{
+	static const CK_OBJECT_CLASS trust_class = TF_CKO_NSS_TRUST;
+	static const CK_ULONG delegator = TF_CKT_NSS_TRUSTED_DELEGATOR;
+	static searches q[N_FIXTURES];
+	CK_SESSION_HANDLE s = open_rw ();
+	CK_OBJECT_HANDLE cert[N_FIXTURES], h;
+	CK_ATTRIBUTE label = { CKA_LABEL, (void *)"renamed in the batch", 20 };
+	int status, by, wrong;
+	size_t i;
+	pid_t pid;
+
+	assert_rv (v->C_BeginBatch (s), CKR_OK);
+	for (i = 0; i < N_FIXTURES; i++) {
+		CK_ATTRIBUTE c[] = {
+			{ CKA_CLASS, (void *)&cert_class, sizeof (cert_class) },
+			{ CKA_CERTIFICATE_TYPE, (void *)&x509, sizeof (x509) },
+			{ CKA_TOKEN, (void *)&yes, 1 },
+			{ CKA_VALUE, der[i], der_len[i] },
+		};
+		unsigned char issuer[2048], serial[64];
+		CK_ULONG issuer_len, serial_len;
+
+		assert_rv (f->C_CreateObject (s, c, 4, &cert[i]), CKR_OK);
+		read_attr (s, cert[i], CKA_ISSUER, issuer, &issuer_len);
+		read_attr (s, cert[i], CKA_SERIAL_NUMBER, serial, &serial_len);
+		CK_ATTRIBUTE t[] = {
+			{ CKA_CLASS, (void *)&trust_class, sizeof (trust_class) },
+			{ CKA_TOKEN, (void *)&yes, 1 },
+			{ CKA_ISSUER, issuer, issuer_len },
+			{ CKA_SERIAL_NUMBER, serial, serial_len },
+			{ TF_CKA_NSS_TRUST_SERVER_AUTH, (void *)&delegator, sizeof (delegator) },
+		};
+		assert_rv (f->C_CreateObject (s, t, 5, &h), CKR_OK);
+	}
+	assert_rv (f->C_SetAttributeValue (s, cert[0], &label, 1), CKR_OK);
+	for (i = 0; i < N_FIXTURES; i++) {
+		read_attr (s, cert[i], CKA_SUBJECT, q[i].bytes[BY_SUBJECT][0], &q[i].len[BY_SUBJECT][0]);
+		read_attr (s, cert[i], CKA_LABEL, q[i].bytes[BY_LABEL][0], &q[i].len[BY_LABEL][0]);
+		read_attr (s, cert[i], CKA_ID, q[i].bytes[BY_ID][0], &q[i].len[BY_ID][0]);
+		read_attr (s, cert[i], CKA_VALUE, q[i].bytes[BY_VALUE][0], &q[i].len[BY_VALUE][0]);
+		read_attr (s, cert[i], CKA_ISSUER, q[i].bytes[BY_ISSUER_SERIAL][0],
+			   &q[i].len[BY_ISSUER_SERIAL][0]);
+		read_attr (s, cert[i], CKA_SERIAL_NUMBER, q[i].bytes[BY_ISSUER_SERIAL][1],
+			   &q[i].len[BY_ISSUER_SERIAL][1]);
+	}
+	assert_rv (f->C_DestroyObject (s, cert[N_FIXTURES - 1]), CKR_OK);
+	assert_rv (v->C_CommitBatch (s), CKR_OK);
+	for (i = 0; i < N_FIXTURES; i++) {
+		for (by = 0; by < N_BY; by++) {
+			q[i].found[by] = search_by (s, &q[i], by);
+			/* Each found here: all but the destroyed certificate's value. */
+			if (i + 1 < N_FIXTURES || by == BY_VALUE)
+				assert_true (q[i].found[by] >= (i + 1 < N_FIXTURES ? 1u : 0u));
+		}
+	}
+	assert_int_equal (q[N_FIXTURES - 1].found[BY_VALUE], 0);
+	assert_int_equal (q[0].found[BY_LABEL], 1);
+
+	pid = fork ();
+	assert_true (pid >= 0);
+	if (pid == 0) {
+		wrong = 0;
+		if (f->C_Initialize (&args) != CKR_OK ||
+		    f->C_OpenSession (TF_SLOT_PERSISTENT, CKF_SERIAL_SESSION, NULL, NULL, &s) !=
+			    CKR_OK)
+			_exit (255);
+		for (i = 0; i < N_FIXTURES; i++) {
+			for (by = 0; by < N_BY; by++)
+				wrong += search_by (s, &q[i], by) != q[i].found[by];
+		}
+		f->C_Finalize (NULL);
+		_exit (wrong);
+	}
+	assert_int_equal (waitpid (pid, &status, 0), pid);
+	assert_true (WIFEXITED (status));
+	assert_int_equal (WEXITSTATUS (status), 0);
+}
+
 /* Closing the session that began the batch aborts it; a read-only session cannot. */
 static void
 test_close_aborts (void **state)
@@ -217,6 +345,8 @@ main (void)
 		cmocka_unit_test_setup_teardown (test_commit_keeps_all, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_abort_keeps_none, setup, teardown),
 		cmocka_unit_test_setup_teardown (test_refused_write_in_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown (test_committed_found_by_every_key, setup,
+						 teardown),
 		cmocka_unit_test_setup_teardown (test_close_aborts, setup, teardown),
 	};
 	char path[256];

@@ -625,6 +625,53 @@ test_keys_settle (void **state)
 }
 
 /*
+ * tf_store_put_new writes many records in an order of its own, and their
+ * key entries in bulk: every record gets its row and every one of its keys,
+ * or, in a transaction rolled back, none does.
+ */
+static void
+test_put_new (void **state)
+{
+	fixture *fx = *state;
+	const int many = 300; /* more entries than one statement adds, and a remainder */
+	tf_record *recs[300];
+	tf_store *writer, *reader;
+	int n;
+
+	writer = open_store (fx->path);
+	reader = open_store (fx->path);
+	for (n = 0; n < many; n++)
+		recs[n] = make_record (n + 1);
+	assert_int_equal (tf_store_put_new (writer, recs, (size_t)many), CKR_OK);
+	for (n = 0; n < many; n++) {
+		assert_true (recs[n]->store_id > 0);
+		if (n > 0)
+			assert_true (recs[n]->store_id != recs[n - 1]->store_id);
+		tf_record_free (recs[n]);
+	}
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM records"), many);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 5 * many);
+	assert_int_equal (raw_int (fx->path, "SELECT value FROM meta WHERE key = 'fresh'"),
+			  5 * many);
+	assert_found_by_every_key (reader, 1, many, many);
+
+	/* Rolled back: no row, no entry. */
+	for (n = 0; n < 2; n++)
+		recs[n] = make_record (many + 1 + n);
+	assert_int_equal (tf_store_begin (writer), CKR_OK);
+	assert_int_equal (tf_store_put_new (writer, recs, 2), CKR_OK);
+	tf_store_rollback (writer);
+	tf_record_free (recs[0]);
+	tf_record_free (recs[1]);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM records"), many);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 5 * many);
+	assert_int_equal (count_by (reader, TF_STORE_BY_ID, "key id", 0), many);
+
+	tf_store_close (reader);
+	tf_store_close (writer);
+}
+
+/*
  * A store of schema version 1 (a development build's: five key-hash columns
  * of records, each indexed) is upgraded by the first open with write access,
  * and refused, left as it is, by a read-only one.
@@ -1392,6 +1439,7 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_update, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_put_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_keys_settle, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_put_new, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_upgrade_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_key_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_keys, setup, teardown),
