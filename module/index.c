@@ -585,6 +585,62 @@ tf_index_remove (tf_index *index, uint64_t uid)
 	return rec;
 }
 
+/* Points the slot of a unique-key table that holds old at rec instead. */
+static void
+table_swap (table *tab, uint64_t hash, const tf_record *old, tf_record *rec)
+{
+	size_t mask = tab->cap - 1, i;
+
+	for (i = hash & mask; tab->cap > 0 && tab->slots[i].rec != NULL; i = (i + 1) & mask) {
+		if (tab->slots[i].rec == old) {
+			tab->slots[i].rec = rec;
+			return;
+		}
+	}
+}
+
+tf_record *
+tf_index_replace (tf_index *index, tf_record *old, tf_record *rec)
+{
+	const void *a, *b;
+	size_t alen, blen, i;
+	tf_record **link;
+	uint64_t h;
+	bool present;
+	int t;
+
+	if (old == NULL || old->uid != rec->uid || old->store_id != rec->store_id)
+		return NULL;
+	for (t = 0; t < TF_KEY_COUNT; t++) {
+		record_key (old, t, &a, &alen, &b, &blen);
+		if (!key_equals (rec, t, a, alen, b, blen))
+			return NULL;
+	}
+	for (t = 0; t < T_COUNT; t++) {
+		h = record_hash (old, t, &present);
+		if (!present)
+			continue;
+		if (t >= TF_KEY_COUNT) {
+			table_swap (&index->tables[t], h, old, rec);
+			continue;
+		}
+		i = record_slot (&index->tables[t], t, h, old);
+		if (i == NO_SLOT)
+			continue;
+		for (link = &index->tables[t].slots[i].rec; *link != NULL;
+		     link = &(*link)->same_key[t]) {
+			if (*link == old) {
+				*link = rec;
+				rec->same_key[t] = old->same_key[t];
+				old->same_key[t] = NULL;
+				break;
+			}
+		}
+	}
+	index->changes++;
+	return old;
+}
+
 /* The slot of a key in its table, or NO_SLOT (an empty key has none). */
 static size_t
 find_key (tf_index *index, tf_key key, const void *a, size_t alen, const void *b, size_t blen)

@@ -46,6 +46,14 @@ bool tf_index_take (tf_index *index, tf_record *rec);
 tf_record *tf_index_remove (tf_index *index, uint64_t uid);
 
 /*
+ * Puts rec where old is, when the two have the same uid, store id and keys
+ * (a change of trust, label aside: a write's usual case), and hands old
+ * back; nothing is hashed twice and nothing can fail. NULL, with nothing
+ * changed, when they differ: then remove and take.
+ */
+tf_record *tf_index_replace (tf_index *index, tf_record *old, tf_record *rec);
+
+/*
  * Borrowed lookups; NULL when absent. A record's keys (and store_id) must not
  * change while it is indexed: the index finds its entries by them. To change
  * a record, remove it, change it (or a copy), and take it back.

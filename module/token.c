@@ -275,6 +275,15 @@ install (tf_token *tok, tf_record *rec, uint64_t replaces)
 {
 	tf_record *old = NULL;
 
+	if (replaces != 0 && rec->uid == replaces) {
+		/* The usual write: the same record with other trust. */
+		rec = tf_record_compact (rec);
+		old = tf_index_replace (tok->index, tf_index_lookup (tok->index, replaces), rec);
+		if (old != NULL) {
+			tf_record_free (old);
+			return CKR_OK;
+		}
+	}
 	if (replaces != 0)
 		old = tf_index_remove (tok->index, replaces);
 	else if (rec->store_id != 0)

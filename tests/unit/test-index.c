@@ -1070,6 +1070,51 @@ test_chain_positions (void **state)
 }
 
 /*
+ * tf_index_replace puts a copy in the place of a record at the head, in the
+ * middle and at the tail of its chains, found by every key, uid and store id
+ * as the record was; a copy with other keys is refused, changing nothing.
+ */
+static void
+test_replace_in_place (void **state)
+{
+	tf_index *index = tf_index_new ();
+	tf_record *recs[5], *copy, *renamed;
+	int i, order[3] = {0, 2, 4};
+	char id[32];
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		snprintf (id, sizeof (id), "five-%d", i);
+		recs[i] = make ("I", id, "CN=Five", id, "five", id);
+		recs[i]->store_id = 100 + i;
+		take (index, recs[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		copy = tf_record_dup (recs[order[i]]);
+		assert_non_null (copy);
+		copy->trust[TF_PURPOSE_SERVER] = TF_LEVEL_ANCHOR;
+		assert_ptr_equal (tf_index_replace (index, recs[order[i]], copy), recs[order[i]]);
+		tf_record_free (recs[order[i]]);
+		recs[order[i]] = copy;
+		assert_ptr_equal (tf_index_lookup (index, copy->uid), copy);
+		assert_ptr_equal (tf_index_lookup_store_id (index, 100 + order[i]), copy);
+		assert_key_set (index, TF_KEY_LABEL, "five", recs, 5);
+		assert_key_set (index, TF_KEY_SUBJECT, "CN=Five", recs, 5);
+		assert_each_findable (index, recs, 5);
+		assert_int_equal (tf_index_count (index), 5);
+	}
+
+	renamed = tf_record_dup (recs[1]);
+	assert_non_null (renamed);
+	set (&renamed->label, "renamed");
+	assert_null (tf_index_replace (index, recs[1], renamed));
+	assert_key_set (index, TF_KEY_LABEL, "five", recs, 5);
+	assert_key_finds_nothing (index, TF_KEY_LABEL, "renamed", NULL);
+	tf_record_free (renamed);
+	tf_index_free (index);
+}
+
+/*
  * A key whose last record goes gives its slot back: thousands of keys come
  * and go, three records each, taken out in varying order, and no table grows
  * past what the records alive at one time need.
@@ -1303,6 +1348,7 @@ main (void)
 	    cmocka_unit_test (test_empty_keys_not_indexed),
 	    cmocka_unit_test (test_many),
 	    cmocka_unit_test (test_replace_keeps_uid),
+	    cmocka_unit_test (test_replace_in_place),
 	    cmocka_unit_test (test_uids_never_reused),
 	    cmocka_unit_test (test_each_once_and_stop),
 	    cmocka_unit_test (test_shared_key_run),

@@ -624,6 +624,32 @@ test_keys_settle (void **state)
 	tf_store_close (writer);
 }
 
+/* An entry found in both tables when they are merged is kept once, and the write stands. */
+static void
+test_keys_settle_duplicate (void **state)
+{
+	fixture *fx = *state;
+	tf_store *store;
+	tf_record *rec;
+	int n;
+
+	store = open_store (fx->path);
+	for (n = 1; n <= 3; n++) {
+		rec = make_record (n);
+		assert_int_equal (tf_store_put (store, rec), CKR_OK);
+		tf_record_free (rec);
+	}
+	raw_sql (fx->path, "INSERT INTO keys SELECT kind, h, id FROM fresh_keys WHERE id = 2;"
+			   "UPDATE meta SET value = 30000 WHERE key = 'fresh'");
+	rec = make_record (4);
+	assert_int_equal (tf_store_put (store, rec), CKR_OK);
+	tf_record_free (rec);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM keys"), 4 * 5);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 0);
+	assert_found_by_every_key (store, 1, 4, 4);
+	tf_store_close (store);
+}
+
 /*
  * tf_store_put_new writes many records in an order of its own, and their
  * key entries in bulk: every record gets its row and every one of its keys,
@@ -1439,6 +1465,7 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_update, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_put_over, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_keys_settle, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_keys_settle_duplicate, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_put_new, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_upgrade_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_key_missing, setup, teardown),
