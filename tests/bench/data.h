@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define BENCH_MAGIC  "TFBENCH3"
-#define BENCH_EXTRAS 3000u
+#define BENCH_EXTRAS 7000u
 
 enum {
 	BENCH_KIND_ROOT = 0,	   /* "C,,": a CA trusted for servers */

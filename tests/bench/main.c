@@ -80,7 +80,7 @@ ensure_data (unsigned n, bench_file_hdr *hdr)
 	char bin[PATH_MAX], pem[PATH_MAX + 32];
 
 	bench_data_path (&env, n, bin, sizeof (bin));
-	if (bench_data_header (bin, hdr) && hdr->stored == n)
+	if (bench_data_header (bin, hdr) && hdr->stored == n && hdr->extras == BENCH_EXTRAS)
 		return true;
 	snprintf (pem, sizeof (pem), "%s/data/pem-%u", bench_dir, n);
 	fprintf (stderr, "bench: generating %u certificates (kept in %s)\n", n, bin);

@@ -31,13 +31,16 @@
 #define COLD_MAX       30
 #define DECISIONS_MAX  300
 #define CROSS_MAX      30
-#define BULK_COUNT     2000 /* certificates in the bulk import */
+#define BULK_COUNT     2000 /* certificates in one bulk import */
+#define BULK_ROUNDS    3    /* imports, one after the other, for a module with batches */
 
 /* Which extras each write workload uses (data.h: BENCH_EXTRAS of them). */
 #define EXTRA_BULK     0
-#define EXTRA_DECISION 2000
-#define EXTRA_CROSS    2500
-#define EXTRA_SESSION  2999
+#define EXTRA_DECISION (EXTRA_BULK + BULK_ROUNDS * BULK_COUNT)
+#define EXTRA_CROSS    (EXTRA_DECISION + 500)
+#define EXTRA_SESSION  (EXTRA_CROSS + 499)
+_Static_assert (EXTRA_SESSION < BENCH_EXTRAS && DECISIONS_MAX < 500 && CROSS_MAX < 499,
+		"the write workloads need extras of their own");
 
 typedef struct {
 	const bench_env *env;
@@ -586,23 +589,24 @@ decisions (ctx *x)
 	bench_samples_free (&s);
 }
 
-/* BULK_COUNT new certificates with trust in one go; stops early past ten budgets. */
-static void
-bulk_import (ctx *x)
+/*
+ * BULK_COUNT new certificates with trust in one go: a batch, for a module
+ * that has them, else consecutive creates, stopped past ten budgets. The
+ * seconds it took, and how many it stored (*done); false when it failed.
+ */
+static bool
+bulk_once (ctx *x, unsigned first, unsigned *done, double *secs)
 {
 	uint64_t t0;
 	unsigned i;
-	double elapsed;
-	char note[240];
 	bool batch = x->m.begin_batch != NULL;
 	CK_RV rv = CKR_OK;
 
-	bench_emit ("begin bulk");
 	t0 = bench_now_ns ();
 	if (batch)
 		rv = x->m.begin_batch (x->rw);
 	for (i = 0; rv == CKR_OK && i < BULK_COUNT; i++) {
-		rv = bench_create_decision (&x->m, x->rw, extra (x, EXTRA_BULK + i));
+		rv = bench_create_decision (&x->m, x->rw, extra (x, first + i));
 		if (i % 64 == 0)
 			bench_emit ("tick");
 		if (!batch && secs_since (t0) > 10 * x->env->budget)
@@ -610,21 +614,55 @@ bulk_import (ctx *x)
 	}
 	if (rv == CKR_OK && batch)
 		rv = x->m.commit_batch (x->rw);
-	elapsed = secs_since (t0);
-	if (rv != CKR_OK) {
+	*secs = secs_since (t0);
+	*done = i;
+	if (rv != CKR_OK)
 		bench_emit ("fail bulk %s", bench_ckr (rv));
-		return;
+	return rv == CKR_OK;
+}
+
+/*
+ * A module with batches imports BULK_ROUNDS batches, one after the other,
+ * into the same store; the median batch's rate is reported and every
+ * batch's time named (one of them may be the store's own housekeeping).
+ * The others get one round: consecutive creates take minutes there.
+ */
+static void
+bulk_import (ctx *x)
+{
+	double secs[BULK_ROUNDS], sorted[BULK_ROUNDS], t;
+	unsigned done = 0, r, rounds = x->m.begin_batch != NULL ? BULK_ROUNDS : 1, k;
+	char note[240], *p = note, *end = note + sizeof (note);
+
+	bench_emit ("begin bulk");
+	for (r = 0; r < rounds; r++) {
+		if (!bulk_once (x, EXTRA_BULK + r * BULK_COUNT, &done, &secs[r]))
+			return;
+		sorted[r] = secs[r];
 	}
-	if (batch)
-		snprintf (note, sizeof (note),
-			  "%u in one batch (Vendor trustfolder C_BeginBatch ... C_CommitBatch), "
-			  "%.0f ms",
-			  i, elapsed * 1e3);
-	else
-		snprintf (note, sizeof (note),
-			  "%u of %u by consecutive C_CreateObject, %.1f s%s", i,
-			  BULK_COUNT, elapsed, i < BULK_COUNT ? " (stopped at the time limit)" : "");
-	bench_emit ("ok bulk %u %.1f 0 %s", i, (double)i / elapsed, note);
+	for (r = 1; r < rounds; r++) {
+		for (k = r; k > 0 && sorted[k - 1] > sorted[k]; k--) {
+			t = sorted[k];
+			sorted[k] = sorted[k - 1];
+			sorted[k - 1] = t;
+		}
+	}
+	if (rounds > 1) {
+		p += snprintf (p, (size_t)(end - p),
+			       "%u batches of %u, one after the other (Vendor trustfolder "
+			       "C_BeginBatch ... C_CommitBatch):",
+			       rounds, BULK_COUNT);
+		for (r = 0; r < rounds && p < end; r++)
+			p += snprintf (p, (size_t)(end - p), "%s %.0f ms", r ? "," : "",
+				       secs[r] * 1e3);
+		if (p < end)
+			snprintf (p, (size_t)(end - p), "; the median batch's rate");
+	} else {
+		snprintf (note, sizeof (note), "%u of %u by consecutive C_CreateObject, %.1f s%s",
+			  done, BULK_COUNT, secs[0],
+			  done < BULK_COUNT ? " (stopped at the time limit)" : "");
+	}
+	bench_emit ("ok bulk %u %.1f 0 %s", done, (double)done / sorted[rounds / 2], note);
 }
 
 /*
@@ -812,7 +850,7 @@ bench_measure_main (const bench_env *env, bench_module_id id, unsigned n, uint64
 
 	bench_memory (&hwm, &rss);
 	bench_emit ("info peak memory after the writes too (up to %u certificates more): %.1f MB",
-		    BULK_COUNT + DECISIONS_MAX + CROSS_MAX, hwm / 1024.0);
+		    BULK_ROUNDS * BULK_COUNT + DECISIONS_MAX + CROSS_MAX, hwm / 1024.0);
 	bench_module_unload (&x.m);
 	bench_data_free (&x.sample);
 	free (x.order);
