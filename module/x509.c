@@ -51,6 +51,11 @@
 	X (ERR_reason_error_string)                                                          \
 	X (ERR_set_mark)                                                                     \
 	X (EVP_Digest)                                                                       \
+	X (EVP_DigestFinal_ex)                                                               \
+	X (EVP_DigestInit_ex2)                                                               \
+	X (EVP_DigestUpdate)                                                                 \
+	X (EVP_MD_CTX_free)                                                                  \
+	X (EVP_MD_CTX_new)                                                                   \
 	X (EVP_MD_fetch)                                                                     \
 	X (EVP_MD_free)                                                                      \
 	X (EXTENDED_KEY_USAGE_free)                                                          \
@@ -799,6 +804,15 @@ md_get (int which)
 	return md;
 }
 
+/*
+ * A context per digest, kept for the next call: EVP_Digest makes and frees
+ * one (and its provider's state) each time, which took as long as hashing a
+ * certificate's SHA-1. One caller at a time uses them; another, meanwhile,
+ * makes its own as before rather than wait.
+ */
+static pthread_mutex_t md_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static EVP_MD_CTX *md_ctx[MD_COUNT];
+
 void
 tf_x509_cleanup (void)
 {
@@ -806,8 +820,31 @@ tf_x509_cleanup (void)
 
 	if (!crypto_loaded)
 		return;
+	pthread_mutex_lock (&md_ctx_lock);
+	for (i = 0; i < MD_COUNT; i++) {
+		crypto.EVP_MD_CTX_free (md_ctx[i]);
+		md_ctx[i] = NULL;
+	}
+	pthread_mutex_unlock (&md_ctx_lock);
 	for (i = 0; i < MD_COUNT; i++)
 		crypto.EVP_MD_free (atomic_exchange (&md_cache[i], NULL));
+}
+
+/* Hashes with the kept context of its kind; false when it is in use or fails. */
+static bool
+digest_kept (int which, const EVP_MD *md, const void *data, size_t len, unsigned char *out)
+{
+	bool ok;
+
+	if (pthread_mutex_trylock (&md_ctx_lock) != 0)
+		return false;
+	if (md_ctx[which] == NULL)
+		md_ctx[which] = crypto.EVP_MD_CTX_new ();
+	ok = md_ctx[which] != NULL && crypto.EVP_DigestInit_ex2 (md_ctx[which], md, NULL) &&
+	     crypto.EVP_DigestUpdate (md_ctx[which], data, len) &&
+	     crypto.EVP_DigestFinal_ex (md_ctx[which], out, NULL);
+	pthread_mutex_unlock (&md_ctx_lock);
+	return ok;
 }
 
 /*
@@ -827,7 +864,11 @@ digest (int which, const void *data, size_t len, unsigned char *out)
 	}
 	crypto.ERR_set_mark ();
 	md = md_get (which);
-	if (md == NULL || !crypto.EVP_Digest (data != NULL ? data : &nothing, len, out, NULL, md, NULL)) {
+	if (data == NULL)
+		data = &nothing;
+	if (md == NULL ||
+	    (!digest_kept (which, md, data, len, out) &&
+	     !crypto.EVP_Digest (data, len, out, NULL, md, NULL))) {
 		memset (out, 0, md_sizes[which]);
 		tf_warn ("cannot compute %s: OpenSSL does not provide it here", md_labels[which]);
 	}
