@@ -602,8 +602,8 @@ table_swap (table *tab, uint64_t hash, const tf_record *old, tf_record *rec)
 tf_record *
 tf_index_replace (tf_index *index, tf_record *old, tf_record *rec)
 {
-	const void *a, *b;
-	size_t alen, blen, i;
+	const void *a, *b, *ra, *rb;
+	size_t alen, blen, ralen, rblen, i;
 	tf_record **link;
 	uint64_t h;
 	bool present;
@@ -613,7 +613,9 @@ tf_index_replace (tf_index *index, tf_record *old, tf_record *rec)
 		return NULL;
 	for (t = 0; t < TF_KEY_COUNT; t++) {
 		record_key (old, t, &a, &alen, &b, &blen);
-		if (!key_equals (rec, t, a, alen, b, blen))
+		record_key (rec, t, &ra, &ralen, &rb, &rblen);
+		if (alen != ralen || blen != rblen || (alen > 0 && memcmp (a, ra, alen) != 0) ||
+		    (blen > 0 && memcmp (b, rb, blen) != 0))
 			return NULL;
 	}
 	for (t = 0; t < T_COUNT; t++) {

@@ -673,8 +673,9 @@ test_put_new (void **state)
 		assert_true (recs[n]->store_id > 0);
 		if (n > 0)
 			assert_true (recs[n]->store_id != recs[n - 1]->store_id);
-		tf_record_free (recs[n]);
 	}
+	for (n = 0; n < many; n++)
+		tf_record_free (recs[n]);
 	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM records"), many);
 	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM fresh_keys"), 5 * many);
 	assert_int_equal (raw_int (fx->path, "SELECT value FROM meta WHERE key = 'fresh'"),
