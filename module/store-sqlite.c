@@ -3,7 +3,8 @@
  * that includes sqlite3.h.
  *
  * One file in WAL mode, application_id 'TrFD' and a schema version in
- * user_version from the first release. Every row carries the sequence number
+ * user_version (2; development builds wrote 1, which an open with write
+ * access upgrades). Every row carries the sequence number
  * (meta 'seq') of the transaction that wrote it, and every removal leaves a
  * tombstone with one, so a connection that remembers the highest number it
  * has seen reads only what changed since. PRAGMA data_version tells, without
@@ -990,16 +991,16 @@ set_pragmas (tf_store *store)
 		goto out;
 	}
 	/*
-	 * 16 KB pages, for a new store (an existing file keeps its own). A
-	 * batch of 2,000 certificates into a store of 100,000 dirties nearly
-	 * every leaf of six indexes of random hash keys; the checkpoint at its
-	 * commit then wrote some 4,900 scattered 4 KB pages and waited 140 ms
-	 * for the fsync of the database. In 16 KB pages the same bytes are a
-	 * quarter as many writes: the commit went from about 220 to 55 ms, and
-	 * the import from 6,300 to 14,000 certificates a second. Loading a key
-	 * reads more bytes per page, which the first search of a key barely
-	 * notices. It must come before the switch to WAL, which writes the
-	 * first page.
+	 * 16 KB pages, for a new store (an existing file keeps its own). With
+	 * schema 1, a batch of 2,000 certificates into a store of 100,000
+	 * dirtied nearly every leaf of six indexes of random hash keys; the
+	 * checkpoint at its commit then wrote some 4,900 scattered 4 KB pages
+	 * and waited 140 ms for the fsync of the database. In 16 KB pages the
+	 * same bytes are a quarter as many writes: the commit went from about
+	 * 220 to 55 ms, and the import from 6,300 to 14,000 certificates a
+	 * second. Loading a key reads more bytes per page, which the first
+	 * search of a key barely notices. It must come before the switch to
+	 * WAL, which writes the first page.
 	 */
 	rc = sqlite3_exec (store->db, "PRAGMA page_size = 16384", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -2533,11 +2534,13 @@ store_lookup (tf_store *store, tf_store_key key, const void *a, size_t alen, con
 }
 
 /*
- * A batch of thousands inserts a row and an entry in six hash indexes per
- * certificate, at random places: with 100,000 records the indexes alone are
- * some 10 MB, and SQLite's default 2 MB cache read each page back from the
- * file again and again (eleven reads per certificate). For the batch the
- * cache may hold 64 MB; back at the default after it, which frees the rest.
+ * A batch of thousands looks each new certificate up in the issuer + serial
+ * index, then adds it there and to fresh_keys, and may move fresh_keys into
+ * keys: with 100,000 records those are some 12 MB, and SQLite's default
+ * 2 MB cache would read their pages back from the file again and again
+ * (with the version 1 schema, eleven reads per certificate). For the batch
+ * the cache may hold 64 MB; back at the default after it, which frees the
+ * rest.
  */
 #define STORE_BULK_CACHE_KB 65536
 #define STORE_CACHE_KB	    2000 /* SQLite's default, which the store otherwise keeps */

@@ -1279,7 +1279,7 @@ test_unique_conflict (void **state)
 {
 	fixture *fx = *state;
 	tf_store *writer, *reader;
-	tf_record *one, *copy, *other;
+	tf_record *one, *copy, *other, *recs[2];
 	seen s = {0};
 
 	writer = open_store (fx->path);
@@ -1295,6 +1295,19 @@ test_unique_conflict (void **state)
 	assert_int_equal (tf_store_put (writer, copy), CKR_DEVICE_ERROR);
 	assert_int_equal (copy->store_id, 0);
 	assert_logged ("already holds a record with this issuer and serial number");
+
+	/* Through put_new: as a record the store holds, and twice in one call. */
+	recs[0] = copy;
+	assert_int_equal (tf_store_put_new (writer, recs, 1), CKR_DEVICE_ERROR);
+	assert_logged ("already holds a record with this issuer and serial number");
+	recs[0] = make_record (3);
+	recs[1] = make_record (3);
+	set_bytes (&recs[1]->label, "the same, again");
+	assert_int_equal (tf_store_put_new (writer, recs, 2), CKR_DEVICE_ERROR);
+	assert_logged ("already holds a record with this issuer and serial number");
+	tf_record_free (recs[0]);
+	tf_record_free (recs[1]);
+	assert_int_equal (copy->store_id, 0);
 
 	/* The same inside a transaction, after a good put; the caller rolls back. */
 	other = make_record (2);
