@@ -232,6 +232,9 @@ enum {
 	KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8         \
 		", " KEY_ROWS_8 ", " KEY_ROWS_8 ", " KEY_ROWS_8
 
+/* fresh_keys in its own order, which is keys' order. */
+#define FRESH_IN_ORDER " SELECT kind, h, id FROM fresh_keys ORDER BY kind, h, id"
+
 /* The ids of the records with a key of kind k whose hash is ?3, in both tables. */
 #define KEYED(k)                                                                    \
 	"SELECT id FROM keys WHERE kind = " #k " AND h = ?3 UNION ALL"              \
@@ -312,10 +315,8 @@ static const char *const statement_sql[ST_COUNT] = {
      * OR IGNORE would cost a second search per entry, and more than double
      * the time. Should one be there after all, the merge does look.
      */
-    [ST_SETTLE] = "INSERT INTO keys (kind, h, id)"
-                  " SELECT kind, h, id FROM fresh_keys ORDER BY kind, h, id",
-    [ST_SETTLE_MERGE] = "INSERT OR IGNORE INTO keys (kind, h, id)"
-                        " SELECT kind, h, id FROM fresh_keys ORDER BY kind, h, id",
+    [ST_SETTLE] = "INSERT INTO keys (kind, h, id)" FRESH_IN_ORDER,
+    [ST_SETTLE_MERGE] = "INSERT OR IGNORE INTO keys (kind, h, id)" FRESH_IN_ORDER,
     [ST_FRESH_CLEAR] = "DELETE FROM fresh_keys",
 };
 
@@ -1123,7 +1124,7 @@ static const char upgrade_sql[] =
 	"ALTER TABLE records DROP COLUMN subject_h; ALTER TABLE records DROP COLUMN ckaid_h;"
 	"ALTER TABLE records DROP COLUMN label_h; ALTER TABLE records DROP COLUMN sha1_h;"
 	"ALTER TABLE records DROP COLUMN spki_h;"
-	"INSERT INTO keys SELECT kind, h, id FROM fresh_keys ORDER BY kind, h, id;"
+	"INSERT INTO keys (kind, h, id)" FRESH_IN_ORDER ";"
 	"DELETE FROM fresh_keys;"
 	"PRAGMA user_version = " STR (STORE_SCHEMA_VERSION) ";";
 /* clang-format on */

@@ -699,9 +699,9 @@ test_put_new (void **state)
 }
 
 /*
- * A store of schema version 1 (a development build's: five key-hash columns
- * of records, each indexed) is upgraded by the first open with write access,
- * and refused, left as it is, by a read-only one.
+ * A store of schema version 1 (a development build's: a key-hash column of
+ * records for each key, each indexed) is upgraded by the first open with
+ * write access, and refused, left as it is, by a read-only one.
  */
 static void
 test_upgrade_from_v1 (void **state)
