@@ -630,7 +630,7 @@ bulk_once (ctx *x, unsigned first, unsigned *done, double *secs)
 static void
 bulk_import (ctx *x)
 {
-	double secs[BULK_ROUNDS], sorted[BULK_ROUNDS], t;
+	double secs[BULK_ROUNDS], sorted[BULK_ROUNDS], t, total = 0;
 	unsigned done = 0, r, rounds = x->m.begin_batch != NULL ? BULK_ROUNDS : 1, k;
 	char note[240], *p = note, *end = note + sizeof (note);
 
@@ -639,6 +639,7 @@ bulk_import (ctx *x)
 		if (!bulk_once (x, EXTRA_BULK + r * BULK_COUNT, &done, &secs[r]))
 			return;
 		sorted[r] = secs[r];
+		total += secs[r];
 	}
 	for (r = 1; r < rounds; r++) {
 		for (k = r; k > 0 && sorted[k - 1] > sorted[k]; k--) {
@@ -656,7 +657,8 @@ bulk_import (ctx *x)
 			p += snprintf (p, (size_t)(end - p), "%s %.0f ms", r ? "," : "",
 				       secs[r] * 1e3);
 		if (p < end)
-			snprintf (p, (size_t)(end - p), "; the median batch's rate");
+			snprintf (p, (size_t)(end - p), " (all three: %.0f/s); the median batch's rate",
+				  rounds * BULK_COUNT / total);
 	} else {
 		snprintf (note, sizeof (note), "%u of %u by consecutive C_CreateObject, %.1f s%s",
 			  done, BULK_COUNT, secs[0],

@@ -652,7 +652,7 @@ static const char method[] =
 	"C_CreateObject calls (stopped after ten budgets). The rate includes the commit. "
 	"A module with batches imports three batches of 2000, one after the other, into "
 	"the same store; the median batch's rate is the one reported, and the note names "
-	"each batch's time (trustfolder's store moves the keys of new certificates into "
+	"each batch's time and the rate of the three together (trustfolder's store moves the keys of new certificates into "
 	"its main table when there are more of them than certificates, about every N/5 "
 	"certificates and at least every 4,000; that batch takes longer).\n"
 	"- cross-process: a second process of the same module commits a decision; this "
