@@ -500,6 +500,22 @@ run (tf_store *store, int which, const char *what)
 	return rv;
 }
 
+/* run, with value bound at ?1. */
+static CK_RV
+run_with (tf_store *store, int which, int64_t value, const char *what)
+{
+	int rc;
+
+	rc = sqlite3_bind_int64 (store->stmts[which], 1, value);
+	if (rc != SQLITE_OK) {
+		CK_RV rv = sql_error (store, rc, what);
+
+		stmt_done (store->stmts[which]);
+		return rv;
+	}
+	return run (store, which, what);
+}
+
 /* Runs a one-off statement whose first row's first column is an integer. */
 static int
 query_int (sqlite3 *db, const char *sql, int64_t *value)
@@ -1786,7 +1802,6 @@ drop_keys (tf_store *store, int64_t id)
 static CK_RV
 settle_keys (tf_store *store)
 {
-	sqlite3_stmt *stmt = store->stmts[ST_FRESH_SET];
 	int64_t fresh, records;
 	CK_RV rv;
 	int rc;
@@ -1816,13 +1831,7 @@ settle_keys (tf_store *store)
 		          (long long)fresh);
 		fresh = 0;
 	}
-	rc = sqlite3_bind_int64 (stmt, 1, fresh);
-	if (rc != SQLITE_OK) {
-		rv = sql_error (store, rc, "counting its new keys");
-		stmt_done (stmt);
-		return rv;
-	}
-	rv = run (store, ST_FRESH_SET, "counting its new keys");
+	rv = run_with (store, ST_FRESH_SET, fresh, "counting its new keys");
 	if (rv == CKR_OK)
 		store->txn_fresh = 0;
 	return rv;
@@ -2175,23 +2184,15 @@ store_commit (tf_store *store)
 static CK_RV
 write_seq (tf_store *store, int64_t *seq)
 {
-	sqlite3_stmt *stmt = store->stmts[ST_SEQ_SET];
 	int64_t base;
 	CK_RV rv = CKR_OK;
-	int rc;
 
 	if (store->txn_seq != 0)
 		goto out;
 	rv = read_int (store, ST_SEQ_GET, "reading its sequence number", &base);
 	if (rv != CKR_OK)
 		goto out;
-	rc = sqlite3_bind_int64 (stmt, 1, base + 1);
-	if (rc != SQLITE_OK) {
-		rv = sql_error (store, rc, "advancing its sequence number");
-		stmt_done (stmt);
-		goto out;
-	}
-	rv = run (store, ST_SEQ_SET, "advancing its sequence number");
+	rv = run_with (store, ST_SEQ_SET, base + 1, "advancing its sequence number");
 	if (rv != CKR_OK)
 		goto out;
 	store->txn_base = base;
@@ -2404,14 +2405,7 @@ store_remove (tf_store *store, int64_t store_id)
 	rv = drop_keys (store, store_id);
 	if (rv != CKR_OK)
 		goto out;
-	stmt = store->stmts[ST_DELETE];
-	rc = sqlite3_bind_int64 (stmt, 1, store_id);
-	if (rc != SQLITE_OK) {
-		rv = sql_error (store, rc, "removing a record");
-		stmt_done (stmt);
-		goto out;
-	}
-	rv = run (store, ST_DELETE, "removing a record");
+	rv = run_with (store, ST_DELETE, store_id, "removing a record");
 	if (rv != CKR_OK)
 		goto out;
 

@@ -630,24 +630,22 @@ bulk_once (ctx *x, unsigned first, unsigned *done, double *secs)
 static void
 bulk_import (ctx *x)
 {
-	double secs[BULK_ROUNDS], sorted[BULK_ROUNDS], t, total = 0;
-	unsigned done = 0, r, rounds = x->m.begin_batch != NULL ? BULK_ROUNDS : 1, k;
+	bench_samples s = { 0 };
+	double secs[BULK_ROUNDS], median, p99, total = 0;
+	unsigned done = 0, r, rounds = x->m.begin_batch != NULL ? BULK_ROUNDS : 1;
 	char note[240], *p = note, *end = note + sizeof (note);
 
 	bench_emit ("begin bulk");
 	for (r = 0; r < rounds; r++) {
-		if (!bulk_once (x, EXTRA_BULK + r * BULK_COUNT, &done, &secs[r]))
+		if (!bulk_once (x, EXTRA_BULK + r * BULK_COUNT, &done, &secs[r]) ||
+		    !bench_samples_add (&s, secs[r])) {
+			bench_samples_free (&s);
 			return;
-		sorted[r] = secs[r];
+		}
 		total += secs[r];
 	}
-	for (r = 1; r < rounds; r++) {
-		for (k = r; k > 0 && sorted[k - 1] > sorted[k]; k--) {
-			t = sorted[k];
-			sorted[k] = sorted[k - 1];
-			sorted[k - 1] = t;
-		}
-	}
+	bench_samples_summary (&s, &median, &p99);
+	bench_samples_free (&s);
 	if (rounds > 1) {
 		p += snprintf (p, (size_t)(end - p),
 			       "%u batches of %u, one after the other (Vendor trustfolder "
@@ -657,14 +655,14 @@ bulk_import (ctx *x)
 			p += snprintf (p, (size_t)(end - p), "%s %.0f ms", r ? "," : "",
 				       secs[r] * 1e3);
 		if (p < end)
-			snprintf (p, (size_t)(end - p), " (all three: %.0f/s); the median batch's rate",
-				  rounds * BULK_COUNT / total);
+			snprintf (p, (size_t)(end - p), " (all %u: %.0f/s); the median batch's rate",
+				  rounds, rounds * BULK_COUNT / total);
 	} else {
 		snprintf (note, sizeof (note), "%u of %u by consecutive C_CreateObject, %.1f s%s",
 			  done, BULK_COUNT, secs[0],
 			  done < BULK_COUNT ? " (stopped at the time limit)" : "");
 	}
-	bench_emit ("ok bulk %u %.1f 0 %s", done, (double)done / sorted[rounds / 2], note);
+	bench_emit ("ok bulk %u %.1f 0 %s", done, (double)done / median, note);
 }
 
 /*
