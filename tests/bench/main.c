@@ -316,7 +316,8 @@ flat (bench_run *run)
 	unsigned n1 = run->sizes[0].n, n2 = run->sizes[run->nsizes - 1].n;
 	char a[16], b[16], so2[PATH_MAX + 32], line[1024], key[32];
 	char *argv[] = { self_path, "flat", a, b, so2, NULL };
-	double x, y;
+	double x, y, g;
+	unsigned rounds;
 	bench_child c;
 	int got, k;
 
@@ -337,10 +338,12 @@ flat (bench_run *run)
 	if (!bench_spawn (&c, argv, false, NULL))
 		return;
 	while ((got = bench_child_line (&c, line, sizeof (line), env.timeout)) > 0) {
-		if (sscanf (line, "flat %31s %lf %lf", key, &x, &y) == 3) {
+		if (sscanf (line, "flat %31s %lf %lf %lf %u", key, &x, &y, &g, &rounds) == 5) {
 			k = strcmp (key, "trust") == 0 ? 0 : 1;
 			run->flat_ns[k][0] = x;
 			run->flat_ns[k][1] = y;
+			run->flat_growth[k] = g;
+			run->flat_rounds[k] = rounds;
 			run->flat_ok[k] = true;
 			fprintf (stderr, "bench: %s\n", line);
 		} else if (strncmp (line, "stop ", 5) == 0) {

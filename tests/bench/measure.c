@@ -859,8 +859,9 @@ bench_measure_main (const bench_env *env, bench_module_id id, unsigned n, uint64
 
 /* ---- flat: two sizes side by side ------------------------------------------------ */
 
-#define FLAT_ROUNDS 8
-#define FLAT_OPS    4096 /* measured lookups per size per round */
+#define FLAT_ROUNDS_MIN 8
+#define FLAT_ROUNDS_MAX 200
+#define FLAT_OPS	4096 /* measured lookups per size per round */
 
 /* ops lookups cycling through x's sample from *next; their times into s when s is not NULL. */
 static bool
@@ -884,13 +885,26 @@ flat_pass (ctx *x, lookup_fn fn, unsigned long ops, unsigned long *next, bench_s
 	return true;
 }
 
+/* The median of s's samples (sorts them). */
+static double
+median_of (bench_samples *s)
+{
+	double median, p99;
+
+	bench_samples_summary (s, &median, &p99);
+	return median;
+}
+
 /*
  * The same module twice in one process (two copies of the library, so two
  * instances), one over a store of n_small certificates, one over n_large,
- * taking turns: FLAT_ROUNDS rounds of a warm pass and FLAT_OPS measured
- * lookups each. A slow spell of the machine then falls on both sizes
- * alike, and the ratio of their medians says what the size alone costs.
- * Prints "flat KEY MEDIAN_SMALL MEDIAN_LARGE" per lookup workload.
+ * taking turns: rounds of, per size, a warm pass and FLAT_OPS measured
+ * lookups, for two budgets (at least FLAT_ROUNDS_MIN rounds). A round
+ * takes some milliseconds, so a slow spell of the machine falls on both
+ * sizes of a round alike; the growth is the median over the rounds of the
+ * large size's median over the small one's, and a spell that takes some of
+ * the rounds leaves it alone. Prints "flat KEY SMALL LARGE GROWTH ROUNDS"
+ * per lookup workload, SMALL and LARGE the medians of the rounds' medians.
  */
 int
 bench_flat_main (const bench_env *env, unsigned n_small, unsigned n_large, const char *so_large)
@@ -902,10 +916,11 @@ bench_flat_main (const bench_env *env, unsigned n_small, unsigned n_large, const
 		{ "trust", bench_trust_lookup },
 		{ "subject", bench_cert_by_subject },
 	};
-	bench_samples s[2] = { { 0 } };
-	double median[2], p99;
+	bench_samples s = { 0 }, medians[2] = { { 0 } }, growth = { 0 };
+	double m[2];
 	unsigned long next[2];
 	char err[512], dir[4096];
+	uint64_t t0;
 	ctx side[2];
 	unsigned i, w, r;
 	bool ok = true;
@@ -926,27 +941,36 @@ bench_flat_main (const bench_env *env, unsigned n_small, unsigned n_large, const
 	}
 	for (w = 0; w < 2 && ok; w++) {
 		bench_emit ("begin flat");
-		for (r = 0; r < FLAT_ROUNDS && ok; r++) {
+		t0 = bench_now_ns ();
+		for (r = 0; ok && r < FLAT_ROUNDS_MAX &&
+			    (r < FLAT_ROUNDS_MIN || secs_since (t0) < 2 * env->budget);
+		     r++) {
 			for (i = 0; i < 2 && ok; i++) {
 				next[i] = 0;
+				s.n = 0;
 				ok = flat_pass (&side[i], works[w].fn, side[i].nstored, &next[i],
 						NULL) &&
-				     flat_pass (&side[i], works[w].fn, FLAT_OPS, &next[i], &s[i]);
+				     flat_pass (&side[i], works[w].fn, FLAT_OPS, &next[i], &s);
+				m[i] = median_of (&s);
+				bench_samples_add (&medians[i], m[i]);
 				bench_emit ("tick");
 			}
+			if (ok && m[0] > 0)
+				bench_samples_add (&growth, m[1] / m[0]);
 		}
-		if (!ok) {
+		if (!ok || growth.n == 0) {
 			bench_emit ("stop flat: %s: an error or a wrong answer", works[w].key);
+			ok = false;
 			break;
 		}
-		for (i = 0; i < 2; i++) {
-			bench_samples_summary (&s[i], &median[i], &p99);
-			s[i].n = 0;
-		}
-		bench_emit ("flat %s %.1f %.1f", works[w].key, median[0], median[1]);
+		bench_emit ("flat %s %.1f %.1f %.3f %zu", works[w].key, median_of (&medians[0]),
+			    median_of (&medians[1]), median_of (&growth), growth.n);
+		medians[0].n = medians[1].n = growth.n = 0;
 	}
+	bench_samples_free (&s);
+	bench_samples_free (&growth);
 	for (i = 0; i < 2; i++) {
-		bench_samples_free (&s[i]);
+		bench_samples_free (&medians[i]);
 		if (side[i].m.f != NULL)
 			bench_module_unload (&side[i].m);
 		bench_data_free (&side[i].sample);

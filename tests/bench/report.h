@@ -108,6 +108,8 @@ typedef struct {
 	/* trustfolder at the smallest and largest N side by side (bench_flat_main). */
 	bool flat_ran;
 	double flat_ns[2][2]; /* [trust, subject][smallest N, largest N] medians */
+	double flat_growth[2]; /* median over the rounds of largest over smallest */
+	unsigned flat_rounds[2];
 	bool flat_ok[2];
 	char flat_note[240];
 } bench_run;
