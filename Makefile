@@ -41,7 +41,8 @@ MODULE_OBJS := $(MODULE_SRCS:module/%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS   := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS   := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
-HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BUILD)/helpers/%) \
+               $(BUILD)/helpers/hide-libcrypto.so
 
 ARCHIVE := $(BUILD)/libtrustfolder.a
 MODULE  := $(BUILD)/trustfolder-pkcs11.so
@@ -89,6 +90,12 @@ $(BUILD)/tests/test-index-collide: tests/unit/test-index.c module/index.c
 $(BUILD)/helpers/%: tests/helpers/%.c $(wildcard tests/helpers/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(NSS_CFLAGS) $< -o $@ $(ALL_LDFLAGS) $(NSS_LIBS) -ldl -lpthread
+
+# An LD_PRELOAD shim that hides libcrypto from a client (test-no-libcrypto.sh);
+# never sanitized, as it loads after the sanitizer runtimes.
+$(BUILD)/helpers/hide-libcrypto.so: tests/preload/hide-libcrypto.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -fPIC -shared $< -o $@ -ldl
 
 $(BUILD)/tool-obj/%.o: tools/%.c $(wildcard tools/*.h) include/trustfolder.h
 	@mkdir -p $(dir $@)

@@ -5,6 +5,7 @@
 #include "object.h"
 
 #include "attrs.h"
+#include "log.h"
 #include "trustfolder.h"
 #include "view.h"
 #include "write.h"
@@ -380,6 +381,17 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 			tf_index_each (tok->index, find_in_record, f);
 		return rv;
 	}
+	/*
+	 * The store knows these keys by their SHA-1 only, and without
+	 * libcrypto a hash is zeros that find nothing: a certificate is then
+	 * found by its bytes among all records; a public key cannot be.
+	 */
+	if (stored == TF_STORE_BY_SPKI && !tf_x509_available ()) {
+		tf_warn ("a search by public key needs its SHA-1, and libcrypto is not available");
+		return CKR_DEVICE_ERROR;
+	}
+	if (stored == TF_STORE_BY_SHA1 && !tf_x509_available ())
+		stored = TF_STORE_ALL;
 	if (stored == TF_STORE_BY_SPKI) {
 		/* Both know a public key by its hash. */
 		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);
@@ -402,6 +414,8 @@ find_by_key (tf_token *tok, tf_store_key stored, tf_key key, const CK_ATTRIBUTE 
 		/* The store finds certificates by their hash, the index by their bytes. */
 		tf_x509_sha1 (attr->pValue, attr->ulValueLen, sha1);
 		rv = load (f, stored, sha1, sizeof (sha1), NULL, 0);
+	} else if (stored == TF_STORE_ALL) {
+		rv = load (f, stored, NULL, 0, NULL, 0);
 	} else {
 		rv = load (f, stored, attr->pValue, attr->ulValueLen, NULL, 0);
 	}

@@ -627,6 +627,9 @@ cert_attr (const tf_record *rec, CK_ATTRIBUTE_TYPE type, tf_attr_val *v)
 		val_bool (v, record_distrusted (rec));
 		return true;
 	case CKA_CHECK_VALUE:
+		/* Unavailable rather than the first bytes of a hash of zeros. */
+		if (!tf_x509_available ())
+			return false;
 		tf_x509_sha1 (rec->der.data, rec->der.len, sha1);
 		memcpy (v->u.bytes, sha1, 3);
 		val_bytes (v, v->u.bytes, 3);

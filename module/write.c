@@ -1029,6 +1029,9 @@ parse_value (const CK_ATTRIBUTE *value, const char *what, tf_cert_info *info)
 		return CKR_TEMPLATE_INCOMPLETE;
 	}
 	if (!tf_x509_parse (value->pValue, value->ulValueLen, info)) {
+		/* Not the certificate's fault: x509.c has said what is missing. */
+		if (!tf_x509_available ())
+			return CKR_DEVICE_ERROR;
 		tf_warn ("%s is not a well-formed X.509 certificate", what);
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}

@@ -111,6 +111,12 @@ crypto_ready (void)
 	return crypto_loaded;
 }
 
+bool
+tf_x509_available (void)
+{
+	return crypto_ready ();
+}
+
 /* The DER tags the walk meets. */
 #define DER_BOOLEAN      0x01
 #define DER_INTEGER      0x02

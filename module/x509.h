@@ -40,6 +40,14 @@ typedef struct {
  */
 bool tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info);
 
+/*
+ * Whether libcrypto is there to call (it is loaded on the first call of
+ * any function here). Without it no certificate can be read or hashed: the
+ * digests below give zeros, and the callers that need either fail with
+ * CKR_DEVICE_ERROR rather than answer wrong. Logged once, when first tried.
+ */
+bool tf_x509_available (void);
+
 /* Digests; out must hold 20, 16 and 32 bytes. */
 void tf_x509_sha1 (const void *data, size_t len, unsigned char *out);
 void tf_x509_md5 (const void *data, size_t len, unsigned char *out);

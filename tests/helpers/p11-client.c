@@ -8,6 +8,11 @@
  *   p11-client MODULE watch LABEL
  *	keeps one session open and, for every line read on standard input,
  *	searches certificates labelled LABEL and prints "count N"; exits at EOF
+ *   p11-client MODULE find-value CERT.der
+ *	searches "Trust Folder" for certificates whose CKA_VALUE is CERT's DER
+ *	and prints "count N", or the CKR_ code of a failed search as a hex
+ *	number; then, for the first found, "check-value LEN" (CKA_CHECK_VALUE's
+ *	length, or "unavailable")
  *   p11-client MODULE create-bad WHAT
  *	tries one malformed create in "Trust Folder" (WHAT: der, subject, hash,
  *	class, null-template) and prints the CKR_ code as a hex number
@@ -190,6 +195,47 @@ cmd_watch (const char *label)
 }
 
 static int
+cmd_find_value (const char *cert_path)
+{
+	CK_OBJECT_CLASS klass = CKO_CERTIFICATE;
+	SECItem der = read_der (cert_path);
+	CK_ATTRIBUTE tmpl[] = {
+		{ CKA_CLASS, &klass, sizeof (klass) },
+		{ CKA_VALUE, der.data, der.len },
+	};
+	CK_SESSION_HANDLE s = open_slot ("Trust Folder");
+	CK_OBJECT_HANDLE found[16];
+	CK_ULONG n, total = 0;
+	CK_RV rv;
+
+	rv = p11->C_FindObjectsInit (s, tmpl, 2);
+	if (rv != CKR_OK) {
+		printf ("0x%lx\n", (unsigned long)rv);
+		free (der.data);
+		return 0;
+	}
+	do {
+		rv = p11->C_FindObjects (s, found, 16, &n);
+		if (rv != CKR_OK)
+			die ("C_FindObjects", rv);
+		total += n;
+	} while (n > 0);
+	p11->C_FindObjectsFinal (s);
+	printf ("count %lu\n", (unsigned long)total);
+	if (total > 0) {
+		CK_ATTRIBUTE check = { CKA_CHECK_VALUE, NULL, 0 };
+
+		p11->C_GetAttributeValue (s, found[0], &check, 1);
+		if (check.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+			printf ("check-value unavailable\n");
+		else
+			printf ("check-value %lu\n", (unsigned long)check.ulValueLen);
+	}
+	free (der.data);
+	return 0;
+}
+
+static int
 cmd_create_bad (const char *what, const char *cert_path)
 {
 	CK_OBJECT_CLASS cert_class = CKO_CERTIFICATE, trust_class = CKO_NSS_TRUST_,
@@ -263,7 +309,7 @@ main (int argc, char **argv)
 
 	if (argc < 4) {
 		fprintf (stderr, "usage: p11-client MODULE distrust CERT.der | watch LABEL | "
-				 "create-bad WHAT CERT.der\n");
+				 "find-value CERT.der | create-bad WHAT CERT.der\n");
 		return 2;
 	}
 	lib = dlopen (argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -283,6 +329,8 @@ main (int argc, char **argv)
 		status = cmd_distrust (argv[3]);
 	else if (strcmp (argv[2], "watch") == 0)
 		status = cmd_watch (argv[3]);
+	else if (strcmp (argv[2], "find-value") == 0)
+		status = cmd_find_value (argv[3]);
 	else if (strcmp (argv[2], "create-bad") == 0 && argc == 5)
 		status = cmd_create_bad (argv[3], argv[4]);
 	else
