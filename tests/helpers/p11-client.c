@@ -162,6 +162,34 @@ cmd_distrust (const char *path)
 	return 0;
 }
 
+/*
+ * Runs one search of tmpl in s to its end: the number of objects found, the
+ * first of them in *first. A search that cannot start returns its CKR_ code
+ * in *init_rv (and 0); any other failure ends the program.
+ */
+static CK_ULONG
+search_all (CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmpl, CK_ULONG count, CK_OBJECT_HANDLE *first,
+	    CK_RV *init_rv)
+{
+	CK_OBJECT_HANDLE found[16];
+	CK_ULONG n, total = 0;
+	CK_RV rv;
+
+	*init_rv = p11->C_FindObjectsInit (s, tmpl, count);
+	if (*init_rv != CKR_OK)
+		return 0;
+	do {
+		rv = p11->C_FindObjects (s, found, 16, &n);
+		if (rv != CKR_OK)
+			die ("C_FindObjects", rv);
+		if (total == 0 && n > 0)
+			*first = found[0];
+		total += n;
+	} while (n > 0);
+	p11->C_FindObjectsFinal (s);
+	return total;
+}
+
 static int
 cmd_watch (const char *label)
 {
@@ -170,25 +198,17 @@ cmd_watch (const char *label)
 		{ CKA_CLASS, &klass, sizeof (klass) },
 		{ CKA_LABEL, (void *)label, strlen (label) },
 	};
-	CK_OBJECT_HANDLE found[16];
-	CK_ULONG n, total;
 	CK_SESSION_HANDLE s = open_slot ("Trust Folder");
+	CK_OBJECT_HANDLE first;
+	CK_ULONG total;
 	char line[256];
 	CK_RV rv;
 
 	setvbuf (stdout, NULL, _IOLBF, 0);
 	while (fgets (line, sizeof (line), stdin) != NULL) {
-		rv = p11->C_FindObjectsInit (s, tmpl, 2);
+		total = search_all (s, tmpl, 2, &first, &rv);
 		if (rv != CKR_OK)
 			die ("C_FindObjectsInit", rv);
-		total = 0;
-		do {
-			rv = p11->C_FindObjects (s, found, 16, &n);
-			if (rv != CKR_OK)
-				die ("C_FindObjects", rv);
-			total += n;
-		} while (n > 0);
-		p11->C_FindObjectsFinal (s);
 		printf ("count %lu\n", (unsigned long)total);
 	}
 	return 0;
@@ -204,32 +224,23 @@ cmd_find_value (const char *cert_path)
 		{ CKA_VALUE, der.data, der.len },
 	};
 	CK_SESSION_HANDLE s = open_slot ("Trust Folder");
-	CK_OBJECT_HANDLE found[16];
-	CK_ULONG n, total = 0;
+	CK_ATTRIBUTE check = { CKA_CHECK_VALUE, NULL, 0 };
+	CK_OBJECT_HANDLE first;
+	CK_ULONG total;
 	CK_RV rv;
 
-	rv = p11->C_FindObjectsInit (s, tmpl, 2);
+	total = search_all (s, tmpl, 2, &first, &rv);
 	if (rv != CKR_OK) {
 		printf ("0x%lx\n", (unsigned long)rv);
-		free (der.data);
-		return 0;
-	}
-	do {
-		rv = p11->C_FindObjects (s, found, 16, &n);
-		if (rv != CKR_OK)
-			die ("C_FindObjects", rv);
-		total += n;
-	} while (n > 0);
-	p11->C_FindObjectsFinal (s);
-	printf ("count %lu\n", (unsigned long)total);
-	if (total > 0) {
-		CK_ATTRIBUTE check = { CKA_CHECK_VALUE, NULL, 0 };
-
-		p11->C_GetAttributeValue (s, found[0], &check, 1);
-		if (check.ulValueLen == CK_UNAVAILABLE_INFORMATION)
-			printf ("check-value unavailable\n");
-		else
-			printf ("check-value %lu\n", (unsigned long)check.ulValueLen);
+	} else {
+		printf ("count %lu\n", (unsigned long)total);
+		if (total > 0) {
+			p11->C_GetAttributeValue (s, first, &check, 1);
+			if (check.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+				printf ("check-value unavailable\n");
+			else
+				printf ("check-value %lu\n", (unsigned long)check.ulValueLen);
+		}
 	}
 	free (der.data);
 	return 0;
