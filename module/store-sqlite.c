@@ -43,6 +43,7 @@
 #define STORE_APPLICATION_ID  1416775236
 #define STORE_SCHEMA_VERSION  2
 #define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_CHECKPOINT_BYTES (4 << 20) /* set_pragmas */
 
 /* Columns of records, in SELECT order; INSERT and UPDATE bind ?N to column N. */
 enum {
@@ -985,6 +986,7 @@ set_pragmas (tf_store *store)
 {
 	sqlite3_stmt *stmt = NULL;
 	const unsigned char *mode;
+	int64_t page_size;
 	CK_RV rv = CKR_OK;
 	int tries;
 	int rc;
@@ -1048,6 +1050,18 @@ set_pragmas (tf_store *store)
 		tf_warn ("store %s: cannot use a WAL journal (journal mode is %s); readers "
 		         "will wait for writers",
 		         store->path, mode != NULL ? (const char *)mode : "unknown");
+	/*
+	 * Copy the WAL into the database once it holds STORE_CHECKPOINT_BYTES:
+	 * SQLite's own 1000 pages, meant as 4 MB of 4 KB pages, are 16 MB of
+	 * the store's. The copy is made by the commit that crosses the mark,
+	 * and took some 30 ms at 16 MB; at 4 MB a commit pays less, more often.
+	 * In the bench's run at 100,000 (300 decisions, then three batches of
+	 * 2,000), side by side over four runs each: a decision's p99 went from
+	 * 6.3-7.3 to 2.7-4.1 ms, and the three batches together from 19,200-
+	 * 23,900 to 19,000-29,800 certificates a second.
+	 */
+	if (query_int (store->db, "PRAGMA page_size", &page_size) == SQLITE_OK && page_size > 0)
+		sqlite3_wal_autocheckpoint (store->db, (int)(STORE_CHECKPOINT_BYTES / page_size));
 out:
 	sqlite3_finalize (stmt);
 	return rv;

@@ -697,6 +697,47 @@ test_put_new (void **state)
 }
 
 /*
+ * The WAL is copied into the database once it holds 4 MB (set_pragmas), not
+ * at SQLite's 1000 pages, which in the store's 16 KB pages are 16 MB: after
+ * some 9 MB of commits the WAL file, which SQLite reuses from its start and
+ * never shrinks while open, is still about 4 MB, and every record is there.
+ */
+static void
+test_checkpoint_at_4mb (void **state)
+{
+	fixture *fx = *state;
+	const int many = 150;
+	const size_t big = 60000; /* a certificate-sized blob times a hundred */
+	unsigned char *der;
+	char *wal;
+	tf_record *rec;
+	tf_store *writer;
+	struct stat st;
+	int n;
+
+	der = malloc (big);
+	assert_non_null (der);
+	writer = open_store (fx->path);
+	for (n = 0; n < many; n++) {
+		rec = make_record (n + 1);
+		memset (der, n, big);
+		assert_true (tf_bytes_set (&rec->der, der, big));
+		assert_int_equal (tf_store_put_new (writer, &rec, 1), CKR_OK);
+		tf_record_free (rec);
+	}
+	wal = path_join (fx->dir, "store.db-wal");
+	assert_int_equal (stat (wal, &st), 0);
+	assert_true (st.st_size > 0);
+	assert_true (st.st_size < 6 * 1024 * 1024);
+	assert_int_equal (raw_int (fx->path, "SELECT count(*) FROM records"), many);
+	assert_int_equal (raw_int (fx->path, "SELECT sum(length(der)) FROM records"),
+			  (int64_t)many * (int64_t)big);
+	tf_store_close (writer);
+	free (wal);
+	free (der);
+}
+
+/*
  * A store of schema version 1 (a development build's: a key-hash column of
  * records for each key, each indexed) is upgraded by the first open with
  * write access, and refused, left as it is, by a read-only one.
@@ -1479,6 +1520,7 @@ main (void)
 	    cmocka_unit_test_setup_teardown (test_keys_settle, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_keys_settle_duplicate, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_put_new, setup, teardown),
+	    cmocka_unit_test_setup_teardown (test_checkpoint_at_4mb, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_upgrade_from_v1, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_key_missing, setup, teardown),
 	    cmocka_unit_test_setup_teardown (test_hash_keys, setup, teardown),
