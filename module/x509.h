@@ -42,9 +42,11 @@ bool tf_x509_parse (const unsigned char *der, size_t len, tf_cert_info *info);
 
 /*
  * Whether libcrypto is there to call (it is loaded on the first call of
- * any function here). Without it no certificate can be read or hashed: the
- * digests below give zeros, and the callers that need either fail with
- * CKR_DEVICE_ERROR rather than answer wrong. Logged once, when first tried.
+ * any function here; logged once when it cannot be). Without it no
+ * certificate can be read or hashed, and the digests below give zeros: an
+ * added certificate fails with CKR_DEVICE_ERROR (write.c), a search by
+ * value compares bytes instead and one by public key fails (object.c), and
+ * CKA_CHECK_VALUE is unavailable (view.c).
  */
 bool tf_x509_available (void);
 
