@@ -374,6 +374,21 @@ make_nth (int i)
 	return rec;
 }
 
+/* Records 0 to count - 1 of make_nth, each taken into index, in an array the caller frees. */
+static tf_record **
+take_nth (tf_index *index, int count)
+{
+	tf_record **all;
+	int n;
+
+	all = calloc ((size_t)count, sizeof (*all));
+	assert_non_null (all);
+	for (n = 0; n < count; n++)
+		all[n] = take (index, make_nth (n));
+	assert_int_equal (tf_index_count (index), count);
+	return all;
+}
+
 static void
 check_group (tf_index *index, tf_key key, const char *value, tf_record *const *all, int modulo,
              int group, bool alive_even, bool every_third_empty)
@@ -458,11 +473,7 @@ test_many (void **state)
 	int n;
 
 	(void)state;
-	all = calloc (MANY, sizeof (*all));
-	assert_non_null (all);
-	for (n = 0; n < MANY; n++)
-		all[n] = take (index, make_nth (n));
-	assert_int_equal (tf_index_count (index), MANY);
+	all = take_nth (index, MANY);
 	check_many (index, all, true);
 
 	/* Take out every even one; the odd ones are still found, the others nowhere. */
@@ -1133,11 +1144,7 @@ test_large_tables (void **state)
 	int n;
 
 	(void)state;
-	all = calloc (LARGE, sizeof (*all));
-	assert_non_null (all);
-	for (n = 0; n < LARGE; n++)
-		all[n] = take (index, make_nth (n));
-	assert_int_equal (tf_index_count (index), LARGE);
+	all = take_nth (index, LARGE);
 	for (n = 0; n < LARGE; n++) {
 		assert_ptr_equal (tf_index_lookup (index, all[n]->uid), all[n]);
 		assert_ptr_equal (tf_index_lookup_store_id (index, n + 1), all[n]);

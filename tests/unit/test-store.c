@@ -707,7 +707,7 @@ test_checkpoint_at_4mb (void **state)
 {
 	fixture *fx = *state;
 	const int many = 150;
-	const size_t big = 60000; /* a certificate-sized blob times a hundred */
+	const size_t big = 60000; /* some eighty certificates' worth of bytes */
 	unsigned char *der;
 	char *wal;
 	tf_record *rec;
